@@ -99,6 +99,9 @@ CLOUDAI_RM_BENCH(BM_TokenBucket);
 // Collects items/s per (benchmark, threads) while printing the usual table.
 class CollectingReporter : public benchmark::ConsoleReporter {
  public:
+  // No colour codes, so the summary lines start clean for grep.
+  CollectingReporter() : ConsoleReporter(OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
