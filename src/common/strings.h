@@ -12,12 +12,19 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
+
 namespace cloudai {
 
 namespace strings_internal {
 
 inline void Append(std::string& out, std::string_view s) { out.append(s); }
+inline void Append(std::string& out, const std::string& s) { out.append(s); }
 inline void Append(std::string& out, const char* s) { out.append(s); }
+#if !defined(ABSL_USES_STD_STRING_VIEW)
+// absl::Status::message() and friends.
+inline void Append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
+#endif
 inline void Append(std::string& out, char c) { out.push_back(c); }
 template <std::integral T>
   requires(!std::same_as<T, char> && !std::same_as<T, bool>)
