@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds one CloudAI build flavour into build/<flavour>.
 #   scripts/build.sh release   optimised build of everything (default)
-#   scripts/build.sh asan      ASan + UBSan build of the core (common, rm, scheduler)
+#   scripts/build.sh asan      ASan + UBSan build of the core (common, rm, scheduler, store)
 #   scripts/build.sh tsan      TSan build of the core
 # Extra arguments are passed to `cmake --build` (e.g. --target rm_test).
 set -euo pipefail

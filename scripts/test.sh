@@ -2,7 +2,7 @@
 # Sets up a fresh Debian 12 machine, builds CloudAI and runs every test:
 #   1. the optimised build of everything, all tests (Docker tests against a local dockerd,
 #      which scripts/start-docker.sh installs and starts when it can);
-#   2. the core (common, rm, scheduler) under ASan + UBSan;
+#   2. the core (common, rm, scheduler, store) under ASan + UBSan;
 #   3. the core under ThreadSanitizer.
 # Exits non-zero on the first failure.
 set -euo pipefail
