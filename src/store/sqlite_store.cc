@@ -194,9 +194,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(std::string_view 
   if (!writer.ok()) return writer.status();
 
   const std::shared_ptr<Clock> clock = options.clock ? options.clock : Clock::Real();
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock->WallNow().time_since_epoch())
-          .count();
+  const int64_t now_ms = ToUnixMillis(clock->WallNow());
   absl::StatusOr<int> before = MigrateSqlite(**writer, options.migrations, now_ms);
   if (!before.ok()) return before.status();
 

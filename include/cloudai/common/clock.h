@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,11 @@ class Clock {
   // The process-wide real clock.
   static std::shared_ptr<Clock> Real();
 };
+
+// Unix milliseconds of a calendar time, the form CloudAI stores and sends times in.
+inline int64_t ToUnixMillis(Clock::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 // A clock whose time moves only when told. Starts at an arbitrary fixed point.
 class SimulatedClock final : public Clock {

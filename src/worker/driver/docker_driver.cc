@@ -4,19 +4,10 @@
 #include <stop_token>
 #include <thread>
 
+#include "cloudai/common/clock.h"
 #include "common/strings.h"
 
 namespace cloudai::worker {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 struct DockerDriver::Task {
   TaskSpec spec;
   std::shared_ptr<LogSpool> spool;
@@ -103,7 +94,7 @@ absl::StatusOr<std::string> DockerDriver::Launch(Task& task) {
 
 void DockerDriver::Supervise(std::shared_ptr<Task> task) {
   TaskExit exit;
-  exit.started_at_ms = NowMs();
+  exit.started_at_ms = ToUnixMillis(cloudai::Clock::Real()->WallNow());
   // A timeout is a stop requested by a watchdog that gives up when the task ends first.
   std::thread watchdog;
   if (task->spec.timeout_ms > 0) {
@@ -148,7 +139,7 @@ void DockerDriver::Supervise(std::shared_ptr<Task> task) {
     }
     (void)client_->RemoveContainer(*id, /*force=*/true);
   }
-  exit.finished_at_ms = NowMs();
+  exit.finished_at_ms = ToUnixMillis(cloudai::Clock::Real()->WallNow());
   if (task->cancelled) {
     exit.status = "cancelled";
   } else if (task->timed_out) {

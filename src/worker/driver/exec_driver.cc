@@ -13,19 +13,10 @@
 #include <optional>
 #include <thread>
 
+#include "cloudai/common/clock.h"
 #include "common/strings.h"
 
 namespace cloudai::worker {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 struct ExecDriver::Task {
   TaskSpec spec;
   std::shared_ptr<LogSpool> spool;
@@ -131,7 +122,7 @@ absl::Status ExecDriver::Start(const TaskSpec& spec, std::shared_ptr<LogSpool> s
   close(sync[1]);  // lets the child exec
   task->pid = pid;
   task->out_fd = out[0];
-  task->started_at_ms = NowMs();
+  task->started_at_ms = ToUnixMillis(cloudai::Clock::Real()->WallNow());
   {
     std::lock_guard<std::mutex> lock(mu_);
     tasks_[spec.task_id] = task;
@@ -192,7 +183,7 @@ void ExecDriver::Supervise(std::shared_ptr<Task> task) {
 
   TaskExit exit;
   exit.started_at_ms = task->started_at_ms;
-  exit.finished_at_ms = NowMs();
+  exit.finished_at_ms = ToUnixMillis(cloudai::Clock::Real()->WallNow());
   if (WIFEXITED(wstatus)) {
     exit.exit_code = WEXITSTATUS(wstatus);
   } else if (WIFSIGNALED(wstatus)) {
