@@ -22,16 +22,11 @@ using testing::Chance;
 using testing::RandomRequest;
 using testing::RandomWorkers;
 using testing::Uniform;
+using testing::kGiB;
 
-constexpr int64_t kGiB = 1024;
-
-WorkerSpec Worker(std::string id, int64_t cpu_millis, int64_t memory_mib,
-                  int64_t gpu_millis = 0) {
-  WorkerSpec w;
-  w.id = std::move(id);
-  w.address = "10.0.0.1:50052";
-  w.total = Resources::Of(cpu_millis, memory_mib, 100 * kGiB, gpu_millis);
-  return w;
+// The cluster-view tests give every worker 100 GiB of storage.
+WorkerSpec Worker(std::string id, int64_t cpu_millis, int64_t memory_mib, int64_t gpu_millis = 0) {
+  return testing::Worker(std::move(id), cpu_millis, memory_mib, gpu_millis, 100 * kGiB);
 }
 
 std::vector<std::string> Ids(const ClusterView& view) {

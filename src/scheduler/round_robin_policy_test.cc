@@ -10,21 +10,13 @@
 namespace cloudai::scheduler {
 namespace {
 
+using testing::kGiB;
+using testing::Worker;
 using ::testing::ElementsAre;
 using testing::BruteRoundRobin;
 using testing::RandomRequest;
 using testing::RandomWorkers;
 using testing::Uniform;
-
-constexpr int64_t kGiB = 1024;
-
-WorkerSpec Worker(std::string id, int64_t cpu_millis = 4000, int64_t memory_mib = 8 * kGiB) {
-  WorkerSpec w;
-  w.id = std::move(id);
-  w.address = "10.0.0.1:50052";
-  w.total = Resources::Of(cpu_millis, memory_mib);
-  return w;
-}
 
 std::vector<std::string> Picks(RoundRobinPolicy& policy, const ClusterView& view,
                                const Resources& request, int count) {

@@ -9,20 +9,12 @@
 namespace cloudai::scheduler {
 namespace {
 
+using testing::kGiB;
+using testing::Worker;
 using testing::BruteExtreme;
 using testing::RandomRequest;
 using testing::RandomWorkers;
 using testing::Uniform;
-
-constexpr int64_t kGiB = 1024;
-
-WorkerSpec Worker(std::string id, int64_t cpu_millis, int64_t memory_mib) {
-  WorkerSpec w;
-  w.id = std::move(id);
-  w.address = "10.0.0.1:50052";
-  w.total = Resources::Of(cpu_millis, memory_mib);
-  return w;
-}
 
 TEST(SpreadPolicy, PicksTheLeastLoadedWorker) {
   ClusterView view;

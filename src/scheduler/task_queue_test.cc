@@ -5,16 +5,17 @@
 
 #include "scheduler/best_fit_policy.h"
 #include "scheduler/round_robin_policy.h"
+#include "scheduler/test_cluster.h"
 
 namespace cloudai::scheduler {
 namespace {
 
+using testing::kGiB;
+using testing::Worker;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Placement = PassResult::Placement;
 using Infeasible = PassResult::Infeasible;
-
-constexpr int64_t kGiB = 1024;
 
 QueuedTask Task(std::string id, int64_t cpu_millis, int64_t memory_mib, int priority = 0) {
   QueuedTask t;
@@ -22,14 +23,6 @@ QueuedTask Task(std::string id, int64_t cpu_millis, int64_t memory_mib, int prio
   t.request = Resources::Of(cpu_millis, memory_mib);
   t.priority = priority;
   return t;
-}
-
-WorkerSpec Worker(std::string id, int64_t cpu_millis, int64_t memory_mib) {
-  WorkerSpec w;
-  w.id = std::move(id);
-  w.address = "10.0.0.1:50052";
-  w.total = Resources::Of(cpu_millis, memory_mib);
-  return w;
 }
 
 std::vector<std::string> Order(const TaskQueue& queue) {

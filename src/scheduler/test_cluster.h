@@ -17,6 +17,18 @@
 
 namespace cloudai::scheduler::testing {
 
+inline constexpr int64_t kGiB = 1024;
+
+// An active worker with an address and these totals, nothing allocated.
+inline WorkerSpec Worker(std::string id, int64_t cpu_millis = 4000, int64_t memory_mib = 8 * kGiB,
+                         int64_t gpu_millis = 0, int64_t storage_mib = 0) {
+  WorkerSpec w;
+  w.id = std::move(id);
+  w.address = "10.0.0.1:50052";
+  w.total = Resources::Of(cpu_millis, memory_mib, storage_mib, gpu_millis);
+  return w;
+}
+
 inline int64_t Uniform(std::mt19937_64& rng, int64_t lo, int64_t hi) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
 }
