@@ -273,8 +273,13 @@ absl::StatusOr<MasterConfig> LoadMasterConfig(const std::map<std::string, std::s
   if (config.store_url.empty()) config.store_url = StrCat("sqlite:", config.state_dir, "/cloudai.db");
   if (config.master_id.empty()) config.master_id = StrCat("master-", info.hostname);
   if (config.advertise_address.empty()) {
-    const std::string port = config.grpc_listen.substr(config.grpc_listen.rfind(':') + 1);
-    config.advertise_address = StrCat(PreferredAddress(info), ":", port);
+    // A master listening on one address is reached there; one listening on every
+    // address is reached on this machine's preferred one.
+    const size_t colon = config.grpc_listen.rfind(':');
+    const std::string host = config.grpc_listen.substr(0, colon);
+    const std::string port = config.grpc_listen.substr(colon + 1);
+    const bool wildcard = host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+    config.advertise_address = StrCat(wildcard ? PreferredAddress(info) : host, ":", port);
   }
   return config;
 }

@@ -7,7 +7,9 @@
 //   CLOUDAI_STATE_DIR             --state-dir               ./cloudai-state
 //   CLOUDAI_STORE                 --store                   sqlite:<state dir>/cloudai.db
 //   CLOUDAI_MASTER_ID             --master-id               master-<hostname>
-//   CLOUDAI_ADVERTISE_ADDRESS     --advertise-address       <first non-loopback IPv4>:<grpc port>
+//   CLOUDAI_ADVERTISE_ADDRESS     --advertise-address       the gRPC listen host, or when that is
+//                                                           0.0.0.0 the first non-loopback IPv4;
+//                                                           with the gRPC port
 //   CLOUDAI_SCHEDULER             --scheduler               round-robin
 //   CLOUDAI_INACTIVITY_TIMEOUT    --inactivity-timeout      30s
 //   CLOUDAI_LOST_GRACE            --lost-grace              60s

@@ -44,7 +44,8 @@ std::vector<QueuedTask> TaskQueue::Snapshot() const {
   return out;
 }
 
-PassResult TaskQueue::SchedulePass(ClusterView& view, PlacementPolicy& policy) {
+PassResult TaskQueue::SchedulePass(ClusterView& view, PlacementPolicy& policy,
+                                   bool judge_infeasible) {
   PassResult result;
   for (auto it = by_order_.begin(); it != by_order_.end();) {
     Entry& entry = it->second;
@@ -66,7 +67,7 @@ PassResult TaskQueue::SchedulePass(ClusterView& view, PlacementPolicy& policy) {
       ++it;
       continue;
     }
-    if (entry.fits_some_total_at != view.capacity_generation()) {
+    if (judge_infeasible && entry.fits_some_total_at != view.capacity_generation()) {
       if (!view.CouldEverFit(task.request)) {
         result.infeasible.push_back({task.task_id, view.WhyNoFit(task.request)});
         key_of_.erase(task.task_id);

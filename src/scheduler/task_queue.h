@@ -84,8 +84,12 @@ class TaskQueue {
   // A copy of the queue, in scheduling order (for the CLI's `queue` view).
   std::vector<QueuedTask> Snapshot() const;
 
-  // One scheduling pass over every queued task, in order (see above).
-  PassResult SchedulePass(ClusterView& view, PlacementPolicy& policy);
+  // One scheduling pass over every queued task, in order (see above). With
+  // `judge_infeasible` false, a task no worker could ever hold stays queued (its
+  // last_error says why) instead of being reported: for when the view is known to be
+  // incomplete, e.g. while registered workers have not yet reported their capacity.
+  PassResult SchedulePass(ClusterView& view, PlacementPolicy& policy,
+                          bool judge_infeasible = true);
 
  private:
   struct Key {

@@ -165,6 +165,21 @@ TEST(TaskQueue, AnEmptyClusterReportsEveryTaskAsInfeasible) {
   EXPECT_TRUE(queue.empty());
 }
 
+TEST(TaskQueue, WithoutJudgingInfeasibilityAnImpossibleTaskWaitsWithItsReason) {
+  ClusterView view;
+  ASSERT_TRUE(view.UpsertWorker(Worker("w1", 4000, 16 * kGiB)).ok());
+  TaskQueue queue;
+  ASSERT_TRUE(queue.Push(Task("huge", 1000, 64 * kGiB)).ok());
+  BestFitPolicy policy;
+  PassResult result = queue.SchedulePass(view, policy, /*judge_infeasible=*/false);
+  EXPECT_TRUE(result.infeasible.empty());
+  EXPECT_EQ(result.remaining, 1u);
+  ASSERT_NE(queue.Find("huge"), nullptr);
+  EXPECT_THAT(queue.Find("huge")->last_error, HasSubstr("largest Memory is 16.00 GB"));
+  result = queue.SchedulePass(view, policy);
+  ASSERT_EQ(result.infeasible.size(), 1u) << "judged on the next pass that may judge";
+}
+
 TEST(TaskQueue, AShrinkingClusterTurnsAWaitingTaskInfeasible) {
   ClusterView view;
   ASSERT_TRUE(view.UpsertWorkers({Worker("big", 16000, 64 * kGiB), Worker("small", 2000,

@@ -1,0 +1,273 @@
+// Cluster: the master's working copy of the cluster — workers, tasks, the queue — and
+// every rule about how they change.
+//
+// This is where seed 001's registry, task lifecycle and queue processor live, without
+// any network code: the gRPC services (master_service.h, cluster_service.h) translate
+// messages and call in; a WorkerGateway carries decisions out to the workers.
+//
+// Durability: every change is applied to memory and handed to the store as one Batch
+// (CommitAsync) under the same lock, so the store sees changes in the order memory made
+// them. A caller is answered only after its batch is committed. If the store ever fails
+// a commit, memory is ahead of the disk: the cluster stops accepting changes
+// (UNAVAILABLE) and the process should restart, reloading the truth from the store
+// (see `on_store_failure`).
+//
+// Task states: pending -> scheduled (placed; resources allocated; sent to the worker)
+// -> running (the worker accepted it) -> completed | failed | cancelled | lost. Every
+// transition is stored with an event. Resources are released exactly once, when the
+// task leaves the in-memory table of unfinished tasks.
+//
+// Workers: pre-registered by an admin (RegisterWorker), joined when they register back
+// with their capacity (WorkerJoined), active while heartbeats arrive, inactive after
+// `inactivity_timeout` of silence; their tasks are lost after `lost_grace` of silence,
+// and a task a live worker stops reporting is lost after `lost_grace` too. A lost task
+// with retries left goes back to the queue.
+//
+// Time comes from the injected Clock; background work is driven from outside (the
+// server's threads call SchedulePass() and CheckLiveness()), so tests step it by hand.
+//
+// Thread safety: every method may be called from any thread. One mutex guards the state;
+// no method holds it while waiting for the store or a worker.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cloudai/common/clock.h"
+#include "common/resources.h"
+#include "master/worker_gateway.h"
+#include "scheduler/cluster_view.h"
+#include "scheduler/placement_policy.h"
+#include "scheduler/task_queue.h"
+#include "store/store.h"
+
+namespace cloudai::master {
+
+struct ClusterOptions {
+  std::string master_id = "master";
+  std::string advertise_address;  // given to workers in MasterRegister
+  std::string scheduler = "round-robin";
+  std::chrono::milliseconds inactivity_timeout{30'000};
+  std::chrono::milliseconds lost_grace{60'000};
+  int64_t max_log_bytes = 1 << 20;  // RESULTS.logs longer than this are cut, with a mark
+  // How long Cancel() waits for a running task's worker to confirm that it stopped.
+  std::chrono::milliseconds cancel_wait{10'000};
+  // How long a direct assignment waits for the worker's answer.
+  std::chrono::milliseconds assign_wait{15'000};
+  // Called once, from any thread, when a commit fails (memory is then ahead of disk).
+  std::function<void(const absl::Status&)> on_store_failure;
+};
+
+// What the master knows of a worker, for listings.
+struct WorkerView {
+  store::WorkerRecord record;  // is_active and last_heartbeat are current
+  Resources allocated;
+  Resources available;
+  double cpu_usage = 0, memory_usage = 0, storage_usage = 0, gpu_usage = 0;
+  bool joined = false;  // registered back with its capacity at least once
+  std::vector<std::string> task_ids;  // tasks placed on it (scheduled or running)
+};
+
+// A task and, once it has ended, its result.
+struct TaskView {
+  store::TaskRecord task;
+  std::string waiting_reason;  // pending: why it is not placed yet
+  std::optional<store::ResultRecord> result;
+};
+
+struct QueueEntry {
+  std::string task_id;
+  Resources request;
+  int priority = 0;
+  int64_t queued_at_ms = 0;
+  int retries = 0;  // scheduling attempts that found no room
+  std::string waiting_reason;
+};
+
+// A worker's registration (MasterService.RegisterWorker).
+struct WorkerJoin {
+  std::string worker_id;
+  std::string address;  // empty: keep the pre-registered one
+  Resources total;
+  std::string driver;
+  std::string hostname;
+  std::vector<std::string> running_task_ids;
+};
+
+struct HeartbeatInput {
+  std::string worker_id;
+  double cpu_usage = 0, memory_usage = 0, storage_usage = 0, gpu_usage = 0;
+  std::vector<std::string> running_task_ids;
+};
+
+struct HeartbeatOutcome {
+  // Tasks the worker runs that the master does not place there: the worker stops them.
+  std::vector<std::string> unknown_task_ids;
+};
+
+// A worker's report of a task's end (MasterService.ReportTaskCompletion).
+struct TaskCompletion {
+  std::string task_id;
+  std::string worker_id;
+  std::string status;  // completed, failed, cancelled
+  std::optional<int32_t> exit_code;
+  std::string error;
+  std::string logs;
+  bool logs_truncated = false;
+  std::string result_location;
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+};
+
+// Where a task's logs can be read: the stored result once it has ended, else the
+// worker running it (address empty while it waits in the queue).
+struct LogLocation {
+  store::TaskState status = store::TaskState::kPending;
+  std::optional<store::ResultRecord> result;
+  std::string worker_id;
+  std::string worker_address;
+};
+
+struct ClusterCounts {
+  size_t workers = 0, active_workers = 0, queued = 0, scheduled = 0, running = 0;
+};
+
+class Cluster {
+ public:
+  // Loads the store's snapshot: workers (inactive until they are heard from again),
+  // unfinished tasks with their placements, the counters.
+  static absl::StatusOr<std::unique_ptr<Cluster>> Create(store::Store& store,
+                                                         WorkerGateway& gateway, Clock& clock,
+                                                         ClusterOptions options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // ---- Admin and clients ----
+
+  // Pre-registers a worker (seed 001's ManualRegisterAndNotify) and announces the master
+  // to it. ALREADY_EXISTS when the id is taken.
+  absl::Status RegisterWorker(const std::string& worker_id, const std::string& address);
+  // Removes a worker. FAILED_PRECONDITION while tasks are placed on it.
+  absl::Status UnregisterWorker(const std::string& worker_id);
+  std::vector<WorkerView> ListWorkers() const;
+  absl::StatusOr<WorkerView> GetWorker(std::string_view worker_id) const;
+
+  // Queues a task (the scheduler picks its worker). `task` holds what the user set;
+  // an empty task_id gets a fresh one. Returns the stored task.
+  absl::StatusOr<TaskView> Submit(store::TaskRecord task);
+  // Places a task on task.target_worker_id now and waits for the worker's answer.
+  // RESOURCE_EXHAUSTED with the seed's "Insufficient ..." text when it does not fit
+  // (nothing is stored then); NOT_FOUND / FAILED_PRECONDITION for an unknown or
+  // inactive worker.
+  absl::StatusOr<TaskView> Assign(store::TaskRecord task);
+  absl::StatusOr<TaskView> GetTask(std::string_view task_id) const;
+  absl::StatusOr<std::vector<TaskView>> ListTasks(const store::TaskFilter& filter) const;
+  // Cancels a queued task at once, or a placed one through its worker (waiting up to
+  // cancel_wait for the worker to confirm). FAILED_PRECONDITION when already final.
+  absl::StatusOr<TaskView> Cancel(std::string_view task_id);
+  std::vector<QueueEntry> Queue() const;
+  absl::StatusOr<LogLocation> LocateLogs(std::string_view task_id) const;
+  // Waits up to `timeout` for the task to be final (or unknown); true when it is.
+  bool WaitFinal(std::string_view task_id, std::chrono::milliseconds timeout) const;
+  ClusterCounts Counts() const;
+
+  // ---- Workers ----
+
+  // A worker registering back with its capacity. PERMISSION_DENIED when it was not
+  // pre-registered (the message says how to register it).
+  absl::Status WorkerJoined(const WorkerJoin& join);
+  absl::StatusOr<HeartbeatOutcome> Heartbeat(const HeartbeatInput& beat);
+  // Records a task's end. OK also for a repeated or stale report (nothing changes then),
+  // so the worker stops retrying; NOT_FOUND for a task the master never had.
+  absl::Status TaskEnded(const TaskCompletion& completion);
+
+  // ---- Background work ----
+
+  // Announces the master to every registered worker (BroadcastMasterRegistration).
+  void AnnounceToAll();
+  // One scheduling pass, when something changed since the last one (or `force`).
+  // Returns the number of tasks placed.
+  size_t SchedulePass(bool force = false);
+  // Blocks until a scheduling pass is wanted or `deadline`; true when one is wanted.
+  bool WaitForScheduling(Clock::TimePoint deadline);
+  // Marks silent workers inactive and loses the tasks of workers silent past the grace.
+  void CheckLiveness();
+  // Wakes every waiter (used at shutdown).
+  void Shutdown();
+
+ private:
+  struct WorkerEntry;
+  struct TaskEntry;
+
+  Cluster(store::Store& store, WorkerGateway& gateway, Clock& clock, ClusterOptions options,
+          std::unique_ptr<scheduler::PlacementPolicy> policy);
+  absl::Status Load();
+
+  int64_t NowMs() const;
+  // Hands `batch` to the store in memory order; `done` (may be null) gets the outcome.
+  void CommitLocked(store::Batch batch, std::function<void(absl::Status)> done);
+  // CommitLocked() and wait for the outcome (after unlocking `lock`).
+  absl::Status CommitAndWait(std::unique_lock<std::mutex>& lock, store::Batch batch);
+  void StoreFailed(const absl::Status& status);
+  absl::Status CheckWritable() const;
+
+  void AppendEvent(store::Batch& batch, const store::TaskRecord& task,
+                   std::optional<store::TaskState> from, std::string detail);
+  std::string NextTaskIdLocked(store::Batch& batch);
+  // Ends a placed or queued task: releases its resources (exactly once), stores its
+  // new state, result and event, and forgets it. `completion` may be null.
+  void FinishLocked(store::Batch& batch, TaskEntry& task, store::TaskState final_state,
+                    const std::string& detail, const TaskCompletion* completion);
+  // A placed task whose worker vanished: lost, or back to the queue with a retry.
+  void LoseLocked(store::Batch& batch, TaskEntry& task, const std::string& why);
+  void ReleaseLocked(TaskEntry& task);
+  void DispatchLocked(const std::string& task_id);
+  void OnAssignReply(const std::string& task_id, const std::string& worker_id,
+                     const WorkerReply& reply);
+  void MarkDirtyLocked();
+  bool AllJoinedLocked() const;
+  WorkerView ViewOfLocked(const WorkerEntry& worker) const;
+  TaskView ViewOfLocked(const TaskEntry& task) const;
+  void SetWorkerActiveLocked(WorkerEntry& worker, bool active, store::Batch& batch);
+  absl::Status QueueLocked(TaskEntry& task);
+
+  store::Store& store_;
+  WorkerGateway& gateway_;
+  Clock& clock_;
+  const ClusterOptions options_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;  // a task became final; scheduling wanted
+  std::map<std::string, std::unique_ptr<WorkerEntry>, std::less<>> workers_;
+  std::unordered_map<std::string, std::unique_ptr<TaskEntry>> tasks_;  // unfinished only
+  scheduler::ClusterView view_;
+  scheduler::TaskQueue queue_;
+  std::unique_ptr<scheduler::PlacementPolicy> policy_;
+  int64_t next_task_number_ = 1;
+  bool dirty_ = true;
+  std::atomic<bool> shutdown_{false};
+  // Tasks that became final in memory but whose final batch is not committed yet, so
+  // that readers never see an older state from the store (guarded by final_mu_).
+  mutable std::mutex final_mu_;
+  std::unordered_map<std::string, TaskView> finalizing_;
+  std::vector<std::string> finalized_in_batch_;  // guarded by mu_; moved by CommitLocked
+  mutable std::mutex failure_mu_;
+  bool store_failed_ = false;  // guarded by failure_mu_
+};
+
+}  // namespace cloudai::master

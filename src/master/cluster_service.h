@@ -1,0 +1,57 @@
+// ClusterServiceImpl: the client-facing RPCs (the CLI, later the dashboard and the MCP
+// server), translated into Cluster calls.
+//
+// Every call must carry the admin token ("authorization: Bearer <token>"); without it
+// the call fails with UNAUTHENTICATED before anything is read. Errors map to gRPC codes
+// as docs/cluster.md lists them, with messages that name the field or the reason.
+// StreamTaskLogs serves a finished task's stored logs itself and proxies a running
+// task's logs from its worker over the worker's long-lived channel.
+//
+// Thread safety: gRPC calls the methods from its threads concurrently.
+#pragma once
+
+#include <string>
+
+#include "cloudai/v1/cluster.grpc.pb.h"
+#include "master/cluster.h"
+#include "master/grpc_worker_gateway.h"
+
+namespace cloudai::master {
+
+class ClusterServiceImpl final : public v1::ClusterService::Service {
+ public:
+  ClusterServiceImpl(Cluster& cluster, GrpcWorkerGateway& gateway, std::string admin_token)
+      : cluster_(cluster), gateway_(gateway), token_(std::move(admin_token)) {}
+
+  grpc::Status RegisterWorker(grpc::ServerContext* context, const v1::RegisterWorkerRequest* request,
+                              v1::Ack* response) override;
+  grpc::Status UnregisterWorker(grpc::ServerContext* context, const v1::WorkerIdRequest* request,
+                                v1::Ack* response) override;
+  grpc::Status ListWorkers(grpc::ServerContext* context, const v1::ListWorkersRequest* request,
+                           v1::ListWorkersResponse* response) override;
+  grpc::Status GetWorker(grpc::ServerContext* context, const v1::WorkerIdRequest* request,
+                         v1::WorkerStatus* response) override;
+  grpc::Status SubmitTask(grpc::ServerContext* context, const v1::SubmitTaskRequest* request,
+                          v1::TaskStatus* response) override;
+  grpc::Status AssignTask(grpc::ServerContext* context, const v1::SubmitTaskRequest* request,
+                          v1::TaskStatus* response) override;
+  grpc::Status GetTask(grpc::ServerContext* context, const v1::TaskId* request,
+                       v1::TaskStatus* response) override;
+  grpc::Status ListTasks(grpc::ServerContext* context, const v1::ListTasksRequest* request,
+                         v1::ListTasksResponse* response) override;
+  grpc::Status CancelTask(grpc::ServerContext* context, const v1::TaskId* request,
+                          v1::TaskStatus* response) override;
+  grpc::Status StreamTaskLogs(grpc::ServerContext* context, const v1::TaskLogRequest* request,
+                              grpc::ServerWriter<v1::LogChunk>* writer) override;
+  grpc::Status QueueStatus(grpc::ServerContext* context, const v1::QueueStatusRequest* request,
+                           v1::QueueStatusResponse* response) override;
+
+ private:
+  grpc::Status Authorize(const grpc::ServerContext& context) const;
+
+  Cluster& cluster_;
+  GrpcWorkerGateway& gateway_;
+  const std::string token_;
+};
+
+}  // namespace cloudai::master

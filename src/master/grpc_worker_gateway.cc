@@ -1,0 +1,143 @@
+#include "master/grpc_worker_gateway.h"
+
+#include <iostream>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/strings.h"
+#include "master/proto_convert.h"
+
+namespace cloudai::master {
+
+GrpcWorkerGateway::GrpcWorkerGateway(GrpcWorkerGatewayOptions options)
+    : options_(std::move(options)) {
+  const int n = std::max(1, options_.sender_threads);
+  for (int i = 0; i < n; ++i) {
+    auto sender = std::make_unique<Sender>();
+    Sender* raw = sender.get();
+    sender->thread = std::thread([this, raw] { Run(*raw); });
+    senders_.push_back(std::move(sender));
+  }
+}
+
+GrpcWorkerGateway::~GrpcWorkerGateway() { Stop(); }
+
+void GrpcWorkerGateway::Stop() {
+  stopping_.store(true);
+  for (auto& sender : senders_) {
+    std::lock_guard<std::mutex> lock(sender->mu);
+    sender->jobs.clear();
+    sender->ready.notify_all();
+  }
+  for (auto& sender : senders_) {
+    if (sender->thread.joinable()) sender->thread.join();
+  }
+}
+
+void GrpcWorkerGateway::Run(Sender& sender) {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(sender.mu);
+      sender.ready.wait(lock, [&] { return stopping_ || !sender.jobs.empty(); });
+      if (stopping_) return;
+      job = std::move(sender.jobs.front());
+      sender.jobs.pop_front();
+    }
+    job();
+  }
+}
+
+void GrpcWorkerGateway::Enqueue(const std::string& worker_id, std::function<void()> job) {
+  Sender& sender = *senders_[std::hash<std::string>{}(worker_id) % senders_.size()];
+  std::lock_guard<std::mutex> lock(sender.mu);
+  if (stopping_) return;
+  sender.jobs.push_back(std::move(job));
+  sender.ready.notify_one();
+}
+
+std::shared_ptr<v1::WorkerService::Stub> GrpcWorkerGateway::Stub(const std::string& worker_id,
+                                                                 const std::string& address) {
+  std::lock_guard<std::mutex> lock(channels_mu_);
+  Link& link = links_[worker_id];
+  if (!link.stub || link.address != address) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+    args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 80 << 20);
+    link.address = address;
+    link.stub = v1::WorkerService::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  return link.stub;
+}
+
+void GrpcWorkerGateway::Forget(const std::string& worker_id) {
+  std::lock_guard<std::mutex> lock(channels_mu_);
+  links_.erase(worker_id);
+}
+
+namespace {
+
+WorkerReply ReplyOf(const grpc::Status& status, bool success, const std::string& message) {
+  WorkerReply reply;
+  reply.delivered = status.ok();
+  reply.accepted = status.ok() && success;
+  reply.message = status.ok() ? message : status.error_message();
+  if (!status.ok() && reply.message.empty()) {
+    reply.message = StrCat("gRPC status ", static_cast<int>(status.error_code()));
+  }
+  return reply;
+}
+
+}  // namespace
+
+void GrpcWorkerGateway::AnnounceMaster(const std::string& worker_id, const std::string& address) {
+  Enqueue(worker_id, [this, worker_id, address] {
+    auto stub = Stub(worker_id, address);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    v1::MasterInfo info;
+    info.set_master_id(options_.master_id);
+    info.set_master_address(options_.master_address);
+    v1::RegisterAck ack;
+    grpc::Status status = stub->MasterRegister(&context, info, &ack);
+    if (!status.ok()) {
+      std::cerr << "cloudai-master: could not notify worker " << worker_id << " at " << address
+                << ": " << status.error_message() << std::endl;
+    } else if (!ack.success()) {
+      std::cerr << "cloudai-master: worker " << worker_id << " refused the master: "
+                << ack.message() << std::endl;
+    }
+  });
+}
+
+void GrpcWorkerGateway::DeliverAssignment(const std::string& worker_id, const std::string& address,
+                                          const store::TaskRecord& task, ReplyCallback done) {
+  v1::Task message = TaskToProto(task);
+  Enqueue(worker_id, [this, worker_id, address, message = std::move(message),
+                      done = std::move(done)] {
+    auto stub = Stub(worker_id, address);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    v1::TaskAck ack;
+    grpc::Status status = stub->AssignTask(&context, message, &ack);
+    done(ReplyOf(status, ack.success(), ack.message()));
+  });
+}
+
+void GrpcWorkerGateway::DeliverCancel(const std::string& worker_id, const std::string& address,
+                                      const std::string& task_id, ReplyCallback done) {
+  Enqueue(worker_id, [this, worker_id, address, task_id, done = std::move(done)] {
+    auto stub = Stub(worker_id, address);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    v1::TaskId request;
+    request.set_task_id(task_id);
+    v1::TaskAck ack;
+    grpc::Status status = stub->CancelTask(&context, request, &ack);
+    done(ReplyOf(status, ack.success(), ack.message()));
+  });
+}
+
+}  // namespace cloudai::master

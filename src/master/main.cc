@@ -1,0 +1,163 @@
+// cloudai-master: the CloudAI master process (see docs/cluster.md).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "cloudai/common/clock.h"
+#include "common/strings.h"
+#include "common/system_info.h"
+#include "master/admin_token.h"
+#include "master/cluster.h"
+#include "master/cluster_service.h"
+#include "master/config.h"
+#include "master/grpc_worker_gateway.h"
+#include "master/master_service.h"
+#include "store/store.h"
+
+extern char** environ;
+
+namespace cloudai::master {
+namespace {
+
+constexpr int kExitStoreFailure = 70;
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+int Fail(const std::string& what) {
+  std::cerr << "cloudai-master: " << what << std::endl;
+  return 1;
+}
+
+int Run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << MasterUsage();
+      return 0;
+    }
+  }
+  absl::StatusOr<MasterConfig> config = LoadMasterConfig(Environment(), args);
+  if (!config.ok()) {
+    std::cerr << "cloudai-master: " << config.status().message() << "\n"
+              << "run cloudai-master --help for the accepted flags" << std::endl;
+    return 2;
+  }
+
+  // Signals are taken by sigwait() below, on the main thread only.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::string> token = LoadOrCreateAdminToken(config->state_dir);
+  if (!token.ok()) return Fail(std::string(token.status().message()));
+  absl::StatusOr<std::unique_ptr<store::Store>> store = store::OpenStore(config->store_url);
+  if (!store.ok()) {
+    return Fail(StrCat("cannot open the store ", config->store_url, ": ",
+                       std::string(store.status().message())));
+  }
+
+  GrpcWorkerGatewayOptions gateway_options;
+  gateway_options.master_id = config->master_id;
+  gateway_options.master_address = config->advertise_address;
+  GrpcWorkerGateway gateway(gateway_options);
+
+  std::atomic<bool> store_failed{false};
+  ClusterOptions options;
+  options.master_id = config->master_id;
+  options.advertise_address = config->advertise_address;
+  options.scheduler = config->scheduler;
+  options.inactivity_timeout = config->inactivity_timeout;
+  options.lost_grace = config->lost_grace;
+  options.max_log_bytes = config->max_log_bytes;
+  options.on_store_failure = [&store_failed](const absl::Status&) {
+    store_failed = true;
+    ::kill(::getpid(), SIGTERM);
+  };
+  std::shared_ptr<Clock> clock = Clock::Real();
+  absl::StatusOr<std::unique_ptr<Cluster>> cluster =
+      Cluster::Create(**store, gateway, *clock, options);
+  if (!cluster.ok()) {
+    return Fail(StrCat("cannot load the cluster state: ", std::string(cluster.status().message())));
+  }
+
+  MasterServiceImpl master_service(**cluster);
+  ClusterServiceImpl cluster_service(**cluster, gateway, *token);
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(config->grpc_listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(80 << 20);
+  builder.SetMaxSendMessageSize(80 << 20);
+  builder.RegisterService(&master_service);
+  builder.RegisterService(&cluster_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    return Fail(StrCat("cannot listen on ", config->grpc_listen,
+                       " (in use, or not an address of this machine); set GRPC_PORT or --grpc-port"));
+  }
+
+  std::atomic<bool> stopping{false};
+  std::thread scheduler([&] {
+    while (!stopping) {
+      bool wanted = (*cluster)->WaitForScheduling(clock->Now() + config->queue_interval);
+      if (stopping) break;
+      (*cluster)->SchedulePass(/*force=*/!wanted);
+    }
+  });
+  std::thread liveness([&] {
+    const auto period = std::clamp(config->inactivity_timeout / 4, std::chrono::milliseconds(50),
+                                   std::chrono::milliseconds(1000));
+    while (!stopping) {
+      std::this_thread::sleep_for(period);
+      (*cluster)->CheckLiveness();
+    }
+  });
+
+  SystemInfo info = CollectSystemInfo();
+  std::cout << "cloudai-master: " << config->master_id << " on " << info.hostname << " (" << info.os
+            << "), store " << config->store_url << ", scheduler " << config->scheduler << "\n"
+            << "cloudai-master: serving gRPC on " << config->grpc_listen << " (advertised as "
+            << config->advertise_address << ")\n"
+            << "cloudai-master: admin token in " << AdminTokenPath(config->state_dir) << std::endl;
+  (*cluster)->AnnounceToAll();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "cloudai-master: " << (store_failed ? "store failure" : strsignal(sig))
+            << ", shutting down" << std::endl;
+  stopping = true;
+  (*cluster)->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  scheduler.join();
+  liveness.join();
+  gateway.Stop();
+  (*store)->Close();
+  std::cout << "cloudai-master: stopped" << std::endl;
+  return store_failed ? kExitStoreFailure : 0;
+}
+
+}  // namespace
+}  // namespace cloudai::master
+
+int main(int argc, char** argv) { return cloudai::master::Run(argc, argv); }
