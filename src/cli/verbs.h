@@ -1,0 +1,59 @@
+// The verbs of the `cloudai` command: their flags, help text, and one function each that
+// makes the call and prints the reply.
+//
+// Thread safety: the verb table is immutable; each verb function uses only its Invocation.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cli/args.h"
+#include "cli/render.h"
+#include "client/cluster_client.h"
+
+namespace cloudai::cli {
+
+// Everything a verb needs for one run.
+struct Invocation {
+  const ParsedArgs& args;
+  std::ostream& out;
+  std::ostream& err;
+  client::ClusterClient& client;
+  bool json = false;
+  RenderOptions render;
+};
+
+// What a verb returns: an exit code, or a usage error (its message) that the caller prints
+// with the verb's usage line.
+struct VerbResult {
+  int exit_code = 0;
+  std::string usage_error;
+};
+
+struct Verb {
+  std::string name = {};
+  std::vector<std::string> aliases = {};
+  std::string synopsis = {};  // after "cloudai <name> "
+  std::string summary = {};   // one line
+  std::string details = {};   // paragraphs for `cloudai help <verb>`
+  std::vector<const FlagSpec*> flags = {};
+  std::vector<std::string> positional_names = {};
+  size_t min_positional = 0;
+  bool takes_command = false;
+  VerbResult (*run)(Invocation& inv) = nullptr;
+};
+
+// Every verb, in the order help lists them.
+const std::vector<Verb>& Verbs();
+// The verb named `name` (or one of its aliases), or nullptr.
+const Verb* FindVerb(const std::string& name);
+
+// Flags accepted by every verb, before or after it.
+const std::vector<const FlagSpec*>& GlobalFlags();
+
+// Prints `status` as the master's refusal or as unreachable; returns the exit code.
+int ReportFailure(const absl::Status& status, const Invocation& inv);
+
+}  // namespace cloudai::cli
