@@ -234,7 +234,7 @@ TEST_F(CliTest, TaskAssignsDirectlyAndCommandKeepsItsDashes) {
   EXPECT_EQ(request->task().docker_image(), "ubuntu:22.04");
   EXPECT_EQ(request->task().req_gpu(), 500);
   // Everything from the first command word on is the command, flags included.
-  EXPECT_EQ(request->task().command(), "sh -c echo hi --master ignored:1");
+  EXPECT_EQ(request->task().command(), "sh -c 'echo hi' --master ignored:1");
   EXPECT_THAT(r.out, HasSubstr("Task t-42 assigned to worker worker-1 (running)\n"));
 
   // No command: the image's default.

@@ -74,8 +74,11 @@ VerbResult RunRegister(Invocation& inv) {
   if (inv.json) {
     inv.out << ToJson(*ack);
   } else {
-    inv.out << "Worker " << id << " registered at " << address << "\n";
-    if (!ack->message().empty()) inv.out << ack->message() << "\n";
+    if (ack->message().empty()) {
+      inv.out << "Worker " << id << " registered at " << address << "\n";
+    } else {
+      inv.out << ack->message() << "\n";
+    }
   }
   return Exit(kExitOk);
 }

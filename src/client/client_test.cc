@@ -237,6 +237,15 @@ TEST(BuildTask, ErrorsNameTheFlag) {
   EXPECT_FALSE(BuildTask(options).ok());
 }
 
+TEST(JoinCommand, KeepsOneLineAndRequotesArgumentLists) {
+  EXPECT_EQ(JoinCommand({"echo hi; sleep 1"}), "echo hi; sleep 1");
+  EXPECT_EQ(JoinCommand({"echo", "hello"}), "echo hello");
+  EXPECT_EQ(JoinCommand({"sh", "-c", "exit 3"}), "sh -c 'exit 3'");
+  EXPECT_EQ(JoinCommand({"echo", "it's"}), "echo 'it'\\''s'");
+  EXPECT_EQ(JoinCommand({"echo", ""}), "echo ''");
+  EXPECT_EQ(JoinCommand({}), "");
+}
+
 TEST(ParseTaskDuration, Forms) {
   EXPECT_EQ(*ParseTaskDuration("500ms", "t"), std::chrono::milliseconds(500));
   EXPECT_EQ(*ParseTaskDuration("30", "t"), std::chrono::seconds(30));

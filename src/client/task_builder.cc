@@ -92,10 +92,29 @@ absl::StatusOr<std::chrono::milliseconds> ParseTaskDuration(std::string_view raw
 }
 
 std::string JoinCommand(const std::vector<std::string>& words) {
+  // One word is a whole shell command as typed ("echo hi; sleep 1"). Several words are
+  // an argument list, as a shell split it: quote each again so that /bin/sh -c sees
+  // the same words ("sh -c 'exit 3'").
+  if (words.size() == 1) return words[0];
   std::string out;
   for (const std::string& w : words) {
     if (!out.empty()) out.push_back(' ');
-    out.append(w);
+    const bool plain = !w.empty() && w.find_first_not_of(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=/.,:@%") ==
+        std::string::npos;
+    if (plain) {
+      out.append(w);
+      continue;
+    }
+    out.push_back('\'');
+    for (char c : w) {
+      if (c == '\'') {
+        out.append("'\\''");
+      } else {
+        out.push_back(c);
+      }
+    }
+    out.push_back('\'');
   }
   return out;
 }

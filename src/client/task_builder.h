@@ -55,7 +55,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseTaskDuration(std::string_view tex
 absl::StatusOr<int64_t> ParseInteger(std::string_view text, std::string_view field, int64_t min,
                                      int64_t max);
 
-// Joins command words with single spaces ("echo", "hello" -> "echo hello").
+// The shell command for /bin/sh -c. A single word is taken as a whole command line
+// ("echo hi; sleep 1"); several words are an argument list and each is quoted again when
+// it needs it ("sh", "-c", "exit 3" -> "sh -c 'exit 3'").
 std::string JoinCommand(const std::vector<std::string>& words);
 
 }  // namespace cloudai::client

@@ -877,7 +877,8 @@ absl::Status Cluster::TaskEnded(const TaskCompletion& completion) {
   if (it == tasks_.end()) {
     lock.unlock();
     if (store_.GetTask(completion.task_id).ok()) return absl::OkStatus();  // already recorded
-    return absl::NotFoundError(StrCat("task \"", completion.task_id, "\" is unknown to this master"));
+    return absl::NotFoundError(
+        StrCat("unknown task \"", completion.task_id, "\": this master never had it"));
   }
   TaskEntry& task = *it->second;
   if (task.record.worker_id != completion.worker_id ||

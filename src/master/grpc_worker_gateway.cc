@@ -64,6 +64,10 @@ std::shared_ptr<v1::WorkerService::Stub> GrpcWorkerGateway::Stub(const std::stri
   if (!link.stub || link.address != address) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+    // Reconnect to a worker that comes back within seconds, not gRPC's default minutes.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2'000);
     args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 80 << 20);
     link.address = address;
     link.stub = v1::WorkerService::NewStub(

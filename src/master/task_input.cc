@@ -9,8 +9,7 @@ namespace cloudai::master {
 namespace {
 
 bool IsNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-         c == ':';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
 }
 
 absl::Status Invalid(std::string_view field, std::string_view what) {
@@ -36,9 +35,12 @@ absl::Status ValidateNoNul(std::string_view value, std::string_view field) {
 absl::Status ValidateName(std::string_view value, size_t max_length, std::string_view field) {
   if (value.empty()) return Invalid(field, "is empty");
   if (absl::Status s = ValidateLength(value, max_length, field); !s.ok()) return s;
+  if (!std::isalnum(static_cast<unsigned char>(value[0]))) {
+    return Invalid(field, "must start with a letter or a digit");
+  }
   for (char c : value) {
     if (!IsNameChar(c)) {
-      return Invalid(field, "may hold only letters, digits and . _ - :");
+      return Invalid(field, "may hold only letters, digits and . _ -");
     }
   }
   return absl::OkStatus();

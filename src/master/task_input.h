@@ -17,8 +17,9 @@
 
 namespace cloudai::master {
 
-inline constexpr size_t kMaxTaskIdLength = 128;      // [A-Za-z0-9._:-]
-inline constexpr size_t kMaxWorkerIdLength = 128;    // [A-Za-z0-9._:-]
+// Ids name files and containers on workers: a letter or digit, then [A-Za-z0-9._-].
+inline constexpr size_t kMaxTaskIdLength = 128;
+inline constexpr size_t kMaxWorkerIdLength = 128;
 inline constexpr size_t kMaxImageLength = 512;
 inline constexpr size_t kMaxCommandLength = 64 * 1024;
 inline constexpr size_t kMaxEnvEntries = 256;
@@ -29,7 +30,8 @@ inline constexpr int32_t kMaxPriority = 1000;     // priorities lie in [-1000, 1
 inline constexpr int32_t kMaxRetries = 100;
 inline constexpr int64_t kMaxTimeoutMs = int64_t{30} * 24 * 3600 * 1000;  // 30 days
 
-// An id chosen by a user: 1 to `max_length` characters of [A-Za-z0-9._:-].
+// An id chosen by a user: 1 to `max_length` characters of [A-Za-z0-9._-], the first a
+// letter or a digit.
 absl::Status ValidateName(std::string_view value, size_t max_length, std::string_view field);
 // "host:port" with a port in 1..65535.
 absl::Status ValidateAddress(std::string_view value, std::string_view field);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/resources.h"
 #include "worker/driver/log_spool.h"
 
@@ -42,6 +43,17 @@ struct TaskExit {
 
 using ExitCallback = std::function<void(const std::string& task_id, const TaskExit& exit)>;
 
+// A task found running when the worker started (left behind by a previous worker
+// process), now followed again by the driver.
+struct RecoveredTask {
+  std::string task_id;
+  int64_t started_at_ms = 0;
+};
+
+// Opens the log of a recovered task for appending (its earlier output kept); null when it
+// cannot be opened, in which case the driver leaves that task alone.
+using SpoolOpener = std::function<std::shared_ptr<LogSpool>(const std::string& task_id)>;
+
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -55,6 +67,15 @@ class Driver {
   virtual absl::Status Cancel(const std::string& task_id) = 0;
   // Ids of the tasks running now.
   virtual std::vector<std::string> Running() const = 0;
+  // Called once at start, before any Start: takes over the tasks a previous worker process
+  // left running (their output resumes into the spool `open_spool` gives, their end is
+  // reported through `on_exit` as for any task) and reports the ones that ended meanwhile
+  // through `on_exit` too. Returns the tasks still running; an error when the driver could
+  // not look for them. Drivers whose tasks cannot outlive the worker recover nothing.
+  virtual absl::StatusOr<std::vector<RecoveredTask>> Recover(SpoolOpener open_spool,
+                                                             ExitCallback on_exit) {
+    return std::vector<RecoveredTask>{};
+  }
 };
 
 }  // namespace cloudai::worker

@@ -7,11 +7,22 @@
 // where it is not, the task runs without limits and its log says so. Cancel and timeouts
 // send SIGTERM to the whole group, then SIGKILL after the grace period. When the shell
 // exits, whatever it left running in its group or cgroup is killed, as when a container's
-// main process ends.
+// main process ends; the exit is reported once the output has drained (every byte of it
+// is in the spool first), or one grace period later if a process that escaped both the
+// group and the cgroup still holds the output open.
+//
+// Each task has a thread of its own: Start only registers the task and starts that
+// thread, which makes the cgroup and spawns the shell without copying the worker's page
+// tables (clone with CLONE_VM and CLONE_VFORK, as posix_spawn does; the child joins its
+// cgroup itself before it execs). A task cancelled before it was spawned never runs; one
+// that cannot be spawned ends "failed", its error saying why. The thread then waits in
+// poll() on the output pipe, a pidfd of the shell (Linux 5.3 and later) and an eventfd
+// that Cancel writes, so output, the shell's exit and a cancel are each seen at once; on
+// kernels without pidfd_open the shell's exit is checked every 100 ms instead.
 //
 // Thread safety: every method may be called from any thread, the exit callback included.
-// One thread per running task collects output and waits for the exit; the destructor
-// kills every task and waits until each thread has returned from its exit callback.
+// The destructor kills every task and waits until each thread has returned from its exit
+// callback.
 #pragma once
 
 #include <atomic>
@@ -35,6 +46,8 @@ struct ExecDriverOptions {
   // (an empty parent disables cgroups).
   std::string cgroup_fs_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "cloudai";
+  // From SIGTERM to SIGKILL on cancel and timeout; also how long output may go on
+  // draining after the shell has exited and its group was killed.
   std::chrono::milliseconds kill_grace{5000};
 };
 
@@ -55,8 +68,16 @@ class ExecDriver final : public Driver {
 
  private:
   struct Task;
+  // Makes the task's cgroup and spawns its shell (sets pid, out_fd, pidfd).
+  absl::Status Launch(Task& task);
+  // Collects the output until the shell has exited and its output is drained; kills
+  // what it left, reaps it and returns its wait status.
+  int WaitForExit(Task& task);
+  // Launch, WaitForExit, then the exit report; on the task's own thread.
   void Supervise(std::shared_ptr<Task> task);
   void Signal(Task& task, int sig);
+  // Wakes the task's thread (it then looks at its cancel and kill flags).
+  static void Wake(const Task& task);
 
   const ExecDriverOptions options_;
   std::unique_ptr<CgroupHost> cgroups_;

@@ -1,6 +1,7 @@
 #include "worker/driver/exec_driver.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -119,6 +120,57 @@ TEST_F(ExecDriverTest, BackgroundChildrenDoNotKeepTheTaskAlive) {
   auto exit = Start(driver, Spec("t-bg", "sleep 60 & echo started")).get();
   EXPECT_EQ(exit.status, "completed");
   EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// The shell's exit is reported as soon as it happens, even while a background child
+// still holds the output pipe: the child is killed then, not waited for.
+TEST_F(ExecDriverTest, ShellExitIsReportedPromptlyWhileAChildHoldsItsOutput) {
+  ExecDriver driver(Options());
+  std::shared_ptr<LogSpool> spool;
+  const auto t0 = steady_clock::now();
+  // The last thing the shell does is print the time (ms since the epoch) it is about to
+  // exit at.
+  auto future = Start(driver, Spec("t-bg-prompt", "sleep 30 & echo started; date +%s%3N"),
+                      &spool);
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  const TaskExit exit = future.get();
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_EQ(exit.status, "completed");
+  const std::string log = Log(spool);
+  ASSERT_NE(log.find("started\n"), std::string::npos) << log;
+  const size_t line = log.find('\n', log.find("started\n")) + 1;
+  const int64_t shell_exit_ms = std::stoll(log.substr(line));
+  EXPECT_LT(exit.finished_at_ms - shell_exit_ms, 1000) << log;
+}
+
+// A shell that closed its output but goes on running can still be cancelled.
+TEST_F(ExecDriverTest, CancelAfterTheShellClosedItsOutput) {
+  ExecDriver driver(Options());
+  auto future = Start(driver, Spec("t-closed", "exec >&- 2>&-; sleep 60"));
+  usleep(100'000);  // lets the shell close its output first
+  ASSERT_TRUE(driver.Cancel("t-closed").ok());
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get().status, "cancelled");
+}
+
+// Without a cgroup, a process that left the task's process group may keep the output
+// open; the exit is still reported, one grace period after the shell's.
+TEST_F(ExecDriverTest, EscapedProcessDoesNotHoldTheExitBeyondTheGrace) {
+  ExecDriverOptions options = Options();
+  options.cgroup_parent = "";
+  ExecDriver driver(options);
+  const std::string pid_file =
+      std::string(::testing::TempDir()) + "/escaped-" + std::to_string(getpid()) + ".pid";
+  const auto t0 = steady_clock::now();
+  auto future = Start(driver, Spec("t-escaped", "setsid sh -c 'echo $$ > " + pid_file +
+                                                     "; exec sleep 30' & sleep 0.2; echo done"));
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(15)), std::future_status::ready);
+  EXPECT_EQ(future.get().status, "completed");
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(15));
+  pid_t escaped = 0;
+  std::ifstream(pid_file) >> escaped;
+  if (escaped > 0) kill(escaped, SIGKILL);
+  unlink(pid_file.c_str());
 }
 
 TEST_F(ExecDriverTest, RefusesEmptyCommandsAndDuplicates) {

@@ -1,6 +1,7 @@
 #include "worker/driver/log_spool.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,7 +18,22 @@ absl::StatusOr<std::shared_ptr<LogSpool>> LogSpool::Create(const std::string& pa
     return absl::UnavailableError(
         StrCat("cannot create log file ", path, ": ", std::strerror(errno)));
   }
-  return std::shared_ptr<LogSpool>(new LogSpool(path, fd));
+  return std::shared_ptr<LogSpool>(new LogSpool(path, fd, 0));
+}
+
+absl::StatusOr<std::shared_ptr<LogSpool>> LogSpool::OpenForAppend(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        StrCat("cannot open log file ", path, ": ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return absl::UnavailableError(StrCat("cannot stat log file ", path, ": ", std::strerror(err)));
+  }
+  return std::shared_ptr<LogSpool>(new LogSpool(path, fd, static_cast<int64_t>(st.st_size)));
 }
 
 LogSpool::~LogSpool() { ::close(fd_); }

@@ -23,6 +23,9 @@ class LogSpool {
  public:
   // Creates (truncates) the file at `path`.
   static absl::StatusOr<std::shared_ptr<LogSpool>> Create(const std::string& path);
+  // Opens the file at `path` for appending, creating it when missing: what it holds
+  // already stays and readers see it from offset 0 (a task recovered after a restart).
+  static absl::StatusOr<std::shared_ptr<LogSpool>> OpenForAppend(const std::string& path);
   ~LogSpool();
 
   LogSpool(const LogSpool&) = delete;
@@ -56,7 +59,8 @@ class LogSpool {
   const std::string& path() const { return path_; }
 
  private:
-  LogSpool(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  LogSpool(std::string path, int fd, int64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t len) const;
 
   const std::string path_;

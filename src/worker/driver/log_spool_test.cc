@@ -60,5 +60,26 @@ TEST(LogSpool, CollectKeepsHeadAndTailWithATruncationMark) {
   EXPECT_EQ(cut.text.substr(cut.text.size() - 9), "line 999\n");
 }
 
+TEST(LogSpool, OpenForAppendKeepsWhatTheFileHolds) {
+  const std::string path = TempPath("append.log");
+  {
+    auto first = LogSpool::Create(path).value();
+    ASSERT_TRUE(first->Append("before restart\n").ok());
+    first->Close();
+  }
+  auto spool = LogSpool::OpenForAppend(path).value();
+  EXPECT_EQ(spool->size(), 15);
+  EXPECT_FALSE(spool->closed());
+  ASSERT_TRUE(spool->Append("after\n").ok());
+  spool->Close();
+  auto all = spool->Read(0, 1 << 20, false, 0).value();
+  EXPECT_EQ(all.data, "before restart\nafter\n");
+  EXPECT_TRUE(all.end);
+  // A missing file is created empty.
+  auto fresh = LogSpool::OpenForAppend(TempPath("append-new.log")).value();
+  EXPECT_EQ(fresh->size(), 0);
+  EXPECT_FALSE(LogSpool::OpenForAppend("/nonexistent-dir/x.log").ok());
+}
+
 }  // namespace
 }  // namespace cloudai::worker

@@ -1,0 +1,504 @@
+// cloudai-bench-e2e: the whole cluster under load, on loopback.
+//
+// Starts a master and two workers (real processes), registers the workers and submits
+// N tasks through the client API from several threads, then waits for every task to
+// end. Prints
+//   e2e_tasks_per_s=<tasks / (last completion - first submission)>
+//   submit_to_start_ms_p50=<v>  submit_to_start_ms_p99=<v>
+// With --driver docker the tasks are containers of the local test image, and the same
+// containers are also run straight through the Docker Engine API (create, start, wait,
+// remove) with the same concurrency, in the same run:
+//   docker_direct_s=<v>  docker_cluster_s=<v>  docker_overhead_ratio=<cluster / direct>
+// With --recovery N the master's store is first filled with N tasks in mixed states;
+// the master is killed with SIGKILL and restarted, and
+//   recovery_s=<seconds from the restart until it serves reads and has placed a new task>
+//
+//   cloudai-bench-e2e [--tasks 2000] [--clients 16] [--driver exec|docker]
+//                     [--recovery 100000] [--keep]
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "cloudai/v1/cluster.grpc.pb.h"
+#include "common/strings.h"
+#include "harness.h"
+#include "store/store.h"
+#include "worker/docker/docker_client.h"
+
+namespace cloudai::bench {
+namespace {
+
+using integration::FreePort;
+using integration::Process;
+using integration::ProcessOptions;
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Flags {
+  int tasks = 2000;
+  int clients = 16;
+  std::string driver = "exec";
+  int recovery = 0;
+  bool keep = false;
+};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "cloudai-bench-e2e: " << what << std::endl;
+  std::exit(1);
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// A master and two workers in a scratch directory.
+class Cluster {
+ public:
+  Cluster(const Flags& flags) : flags_(flags) {
+    dir_ = StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "/cloudai-bench-e2e-",
+                  ::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ + "/state");
+    port_ = FreePort();
+  }
+  ~Cluster() {
+    workers_.clear();
+    master_.reset();
+    if (!flags_.keep) std::filesystem::remove_all(dir_);
+  }
+
+  const std::string& dir() const { return dir_; }
+  std::string state_dir() const { return dir_ + "/state"; }
+  std::string address() const { return StrCat("127.0.0.1:", port_); }
+
+  void StartMaster() {
+    ProcessOptions options;
+    options.args = {CLOUDAI_MASTER_BIN, "--grpc-port", address(), "--state-dir", state_dir(),
+                    "--http-port", StrCat("127.0.0.1:", FreePort())};
+    options.log_path = StrCat(dir_, "/master.log");
+    std::string error;
+    master_ = Process::Start(options, &error);
+    if (!master_) Die("cannot start the master: " + error);
+    if (!master_->WaitForLine("serving gRPC on", std::chrono::seconds(60), log_offset_)) {
+      Die("the master did not start:\n" + master_->LogTail());
+    }
+    log_offset_ = master_->LogSize();
+    Connect();
+  }
+  void KillMaster() {
+    master_->Signal(SIGKILL);
+    master_->Wait(std::chrono::seconds(10));
+    master_.reset();
+  }
+  // Starts the master process without waiting (for recovery timing).
+  void SpawnMaster() {
+    ProcessOptions options;
+    options.args = {CLOUDAI_MASTER_BIN, "--grpc-port", address(), "--state-dir", state_dir(),
+                    "--http-port", StrCat("127.0.0.1:", FreePort())};
+    options.log_path = StrCat(dir_, "/master.log");
+    std::string error;
+    master_ = Process::Start(options, &error);
+    if (!master_) Die("cannot start the master: " + error);
+  }
+
+  // Starts a worker; its address.
+  std::string StartWorker(const std::string& id) {
+    const int port = FreePort();
+    ProcessOptions options;
+    options.args = {CLOUDAI_WORKER_BIN, "--id", id, "--port", std::to_string(port),
+                    "--listen-host", "127.0.0.1", "--advertise-host", "127.0.0.1", "--driver",
+                    flags_.driver, "--work-dir", StrCat(dir_, "/", id)};
+    options.log_path = StrCat(dir_, "/", id, ".log");
+    std::string error;
+    auto process = Process::Start(options, &error);
+    if (!process) Die("cannot start worker " + id + ": " + error);
+    auto line = process->WaitForRegex(std::regex("serving on ([0-9.]+:[0-9]+)"),
+                                      std::chrono::seconds(60));
+    if (!line) Die("worker " + id + " did not start:\n" + process->LogTail());
+    workers_.push_back(std::move(process));
+    return (*line)[1];
+  }
+
+  void Connect() {
+    std::string token = integration::ReadFile(state_dir() + "/admin.token");
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+    token_ = token;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    stub_ = v1::ClusterService::NewStub(
+        grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args));
+  }
+  void Prepare(grpc::ClientContext& context, int seconds = 30) const {
+    context.AddMetadata("authorization", "Bearer " + token_);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  }
+  v1::ClusterService::Stub& stub() { return *stub_; }
+
+  void Register(const std::string& id, const std::string& address) {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::RegisterWorkerRequest request;
+    request.set_worker_id(id);
+    request.set_worker_ip(address);
+    v1::Ack ack;
+    grpc::Status status = stub_->RegisterWorker(&context, request, &ack);
+    if (!status.ok()) Die("register " + id + ": " + status.error_message());
+  }
+
+  // Waits until `n` workers are active.
+  void AwaitActive(size_t n) {
+    bool ok = integration::WaitUntil(
+        [&] {
+          grpc::ClientContext context;
+          Prepare(context);
+          v1::ListWorkersResponse response;
+          if (!stub_->ListWorkers(&context, {}, &response).ok()) return false;
+          size_t active = 0;
+          for (const auto& w : response.workers()) active += w.is_active();
+          return active >= n;
+        },
+        std::chrono::seconds(60), milliseconds(20));
+    if (!ok) Die("workers did not become active:\n" + master_->LogTail());
+  }
+
+  void StartTwoWorkers() {
+    for (const char* id : {"bench-w1", "bench-w2"}) Register(id, StartWorker(id));
+    AwaitActive(2);
+  }
+
+  Process* master() { return master_.get(); }
+
+ private:
+  const Flags flags_;
+  std::string dir_;
+  int port_ = 0;
+  size_t log_offset_ = 0;
+  std::unique_ptr<Process> master_;
+  std::vector<std::unique_ptr<Process>> workers_;
+  std::string token_;
+  std::unique_ptr<v1::ClusterService::Stub> stub_;
+};
+
+v1::Task NoOpTask(const Flags& flags) {
+  v1::Task task;
+  if (flags.driver == "docker") {
+    task.set_docker_image("cloudai-test:busybox");
+    task.set_command("true");
+    task.set_req_cpu(500);  // four at a time per worker: the concurrency of the direct run
+    task.set_req_memory(32);
+  } else {
+    task.set_docker_image("none");
+    task.set_command("true");
+    task.set_req_cpu(10);
+    task.set_req_memory(1);
+  }
+  return task;
+}
+
+struct RunResult {
+  double seconds = 0;
+  std::vector<double> submit_to_start_ms;
+};
+
+// Submits `n` tasks from `clients` threads and waits until all have ended.
+RunResult SubmitAndWait(Cluster& cluster, const Flags& flags, int n) {
+  const int64_t first_submit = WallMs();
+  std::atomic<int> next{0};
+  std::vector<std::thread> clients;
+  std::mutex mu;
+  std::vector<std::string> ids;
+  for (int c = 0; c < flags.clients; ++c) {
+    clients.emplace_back([&] {
+      while (next.fetch_add(1) < n) {
+        grpc::ClientContext context;
+        cluster.Prepare(context);
+        v1::SubmitTaskRequest request;
+        *request.mutable_task() = NoOpTask(flags);
+        v1::TaskStatus status;
+        grpc::Status s = cluster.stub().SubmitTask(&context, request, &status);
+        if (!s.ok()) Die("submit: " + s.error_message());
+        std::lock_guard<std::mutex> lock(mu);
+        ids.push_back(status.task().task_id());
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  // Wait for every task to end.
+  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
+  std::vector<v1::TaskStatus> done;
+  const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
+  for (;;) {
+    grpc::ClientContext context;
+    cluster.Prepare(context, 60);
+    v1::ListTasksRequest request;
+    request.set_limit(10000);
+    v1::ListTasksResponse response;
+    grpc::Status s = cluster.stub().ListTasks(&context, request, &response);
+    if (!s.ok()) Die("list: " + s.error_message());
+    size_t final_count = 0;
+    done.clear();
+    for (const auto& t : response.tasks()) {
+      if (wanted.count(t.task().task_id()) == 0) continue;
+      if (t.status() == "completed" || t.status() == "failed" || t.status() == "cancelled" ||
+          t.status() == "lost") {
+        ++final_count;
+        done.push_back(t);
+      }
+    }
+    if (final_count >= static_cast<size_t>(n)) break;
+    if (SteadyClock::now() > deadline) Die(StrCat("only ", final_count, " of ", n, " tasks ended"));
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  RunResult result;
+  int64_t last = first_submit;
+  int failed = 0;
+  for (const auto& t : done) {
+    if (t.status() != "completed") ++failed;
+    last = std::max<int64_t>(last, t.completed_at_ms());
+    if (t.started_at_ms() > 0) {
+      result.submit_to_start_ms.push_back(static_cast<double>(t.started_at_ms() - t.created_at_ms()));
+    }
+  }
+  if (failed > 0) std::cerr << "cloudai-bench-e2e: warning: " << failed << " tasks did not complete\n";
+  result.seconds = static_cast<double>(last - first_submit) / 1000.0;
+  return result;
+}
+
+// The same containers straight through the Engine API, `concurrency` at a time.
+double DirectDocker(int n, int concurrency) {
+  auto options = docker::DockerClient::OptionsFromEnvironment();
+  if (!options.ok()) Die("docker: " + options.status().ToString());
+  std::atomic<int> next{0};
+  const auto start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < concurrency; ++c) {
+    threads.emplace_back([&] {
+      docker::DockerClient client(*options);
+      for (int i; (i = next.fetch_add(1)) < n;) {
+        docker::ContainerSpec spec;
+        spec.task_id = StrCat("bench-direct-", i);
+        spec.image = "cloudai-test:busybox";
+        spec.command = "true";
+        spec.cpu_millis = 500;
+        spec.memory_mib = 32;
+        auto id = client.CreateContainer(spec);
+        if (!id.ok()) Die("create: " + id.status().ToString());
+        if (auto s = client.StartContainer(*id); !s.ok()) Die("start: " + s.ToString());
+        if (auto code = client.WaitContainer(*id); !code.ok()) Die("wait: " + code.status().ToString());
+        (void)client.RemoveContainer(*id, true);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+void FillStore(const std::string& state_dir, int n, const std::vector<std::string>& addresses) {
+  auto opened = store::OpenStore("sqlite:" + state_dir + "/cloudai.db");
+  if (!opened.ok()) Die("store: " + opened.status().ToString());
+  store::Store& db = **opened;
+  const int64_t now = WallMs();
+  store::Batch workers;
+  for (int w = 0; w < 2; ++w) {
+    store::WorkerRecord record;
+    record.worker_id = StrCat("bench-w", w + 1);
+    record.worker_ip = addresses[w];
+    record.total = Resources::Of(64'000'000, 64 << 20, 1 << 20);
+    record.driver = "exec";
+    record.registered_at = record.updated_at = now;
+    workers.UpsertWorker(record);
+  }
+  if (auto s = db.Commit(std::move(workers)); !s.ok()) Die("store: " + s.ToString());
+  constexpr int kChunk = 5000;
+  for (int base = 0; base < n; base += kChunk) {
+    store::Batch batch;
+    for (int i = base; i < std::min(n, base + kChunk); ++i) {
+      store::TaskRecord task;
+      task.task_id = StrCat("old-", i);
+      task.docker_image = "none";
+      task.command = "true";
+      task.request = Resources::Of(10, 1);
+      task.created_at = now - 1000;
+      const int kind = i % 100;
+      if (kind < 80) {
+        task.status = kind < 75 ? store::TaskState::kCompleted : store::TaskState::kFailed;
+        task.worker_id = StrCat("bench-w", i % 2 + 1);
+        task.scheduled_at = task.started_at = task.created_at;
+        task.completed_at = now - 500;
+        task.exit_code = kind < 75 ? 0 : 1;
+        batch.InsertTask(task);
+        store::ResultRecord result;
+        result.task_id = task.task_id;
+        result.worker_id = task.worker_id;
+        result.status = task.status;
+        result.logs = "done\n";
+        result.exit_code = task.exit_code;
+        result.completed_at = task.completed_at;
+        batch.InsertResult(result);
+      } else if (kind < 98) {
+        task.status = store::TaskState::kCancelled;
+        task.completed_at = now - 500;
+        batch.InsertTask(task);
+      } else if (kind < 99) {
+        task.status = store::TaskState::kPending;
+        batch.InsertTask(task);
+      } else {
+        task.status = store::TaskState::kRunning;
+        task.worker_id = StrCat("bench-w", i % 2 + 1);
+        task.scheduled_at = task.started_at = task.created_at;
+        batch.InsertTask(task);
+        batch.InsertAssignment({StrCat("ass-", task.task_id), task.task_id, task.worker_id,
+                                task.created_at});
+      }
+    }
+    if (auto s = db.Commit(std::move(batch)); !s.ok()) Die("store: " + s.ToString());
+  }
+  db.Close();
+}
+
+int Run(const Flags& flags) {
+  if (flags.recovery > 0) {
+    Cluster cluster(flags);
+    std::vector<std::string> addresses = {cluster.StartWorker("bench-w1"),
+                                          cluster.StartWorker("bench-w2")};
+    FillStore(cluster.state_dir(), flags.recovery, addresses);
+    cluster.StartMaster();
+    cluster.AwaitActive(2);
+    cluster.KillMaster();
+    const auto restart = SteadyClock::now();
+    cluster.SpawnMaster();
+    cluster.Connect();
+    double read_s = 0;
+    integration::WaitUntil(
+        [&] {
+          grpc::ClientContext context;
+          cluster.Prepare(context, 5);
+          v1::TaskId id;
+          id.set_task_id("old-0");
+          v1::TaskStatus status;
+          return cluster.stub().GetTask(&context, id, &status).ok();
+        },
+        std::chrono::seconds(60), milliseconds(2));
+    read_s = std::chrono::duration<double>(SteadyClock::now() - restart).count();
+    // A new task, ahead of the restored queue.
+    v1::Task task = NoOpTask(flags);
+    task.set_priority(1000);
+    task.set_command("sleep 5");
+    std::string new_id;
+    integration::WaitUntil(
+        [&] {
+          grpc::ClientContext context;
+          cluster.Prepare(context, 5);
+          v1::SubmitTaskRequest request;
+          *request.mutable_task() = task;
+          v1::TaskStatus status;
+          if (!cluster.stub().SubmitTask(&context, request, &status).ok()) return false;
+          new_id = status.task().task_id();
+          return true;
+        },
+        std::chrono::seconds(60), milliseconds(2));
+    bool placed = integration::WaitUntil(
+        [&] {
+          grpc::ClientContext context;
+          cluster.Prepare(context, 5);
+          v1::TaskId id;
+          id.set_task_id(new_id);
+          v1::TaskStatus status;
+          return cluster.stub().GetTask(&context, id, &status).ok() && status.status() != "pending";
+        },
+        std::chrono::seconds(60), milliseconds(2));
+    if (!placed) Die("the new task was not placed:\n" + cluster.master()->LogTail());
+    const double total = std::chrono::duration<double>(SteadyClock::now() - restart).count();
+    std::cout << std::fixed << std::setprecision(3) << "recovery_tasks=" << flags.recovery
+              << "\nrecovery_read_s=" << read_s << "\nrecovery_s=" << total << std::endl;
+    return 0;
+  }
+
+  Cluster cluster(flags);
+  cluster.StartMaster();
+  cluster.StartTwoWorkers();
+  if (flags.driver == "docker") {
+    // Warm up both paths (image cache, first container) before timing.
+    DirectDocker(2, 1);
+    SubmitAndWait(cluster, flags, 2);
+    const double direct = DirectDocker(flags.tasks, 8);
+    RunResult ours = SubmitAndWait(cluster, flags, flags.tasks);
+    std::cout << std::fixed << std::setprecision(3) << "docker_tasks=" << flags.tasks
+              << "\ndocker_direct_s=" << direct << "\ndocker_cluster_s=" << ours.seconds
+              << "\ndocker_overhead_ratio=" << ours.seconds / direct
+              << "\nsubmit_to_start_ms_p50=" << Percentile(ours.submit_to_start_ms, 0.5)
+              << "\nsubmit_to_start_ms_p99=" << Percentile(ours.submit_to_start_ms, 0.99)
+              << std::endl;
+    return 0;
+  }
+  SubmitAndWait(cluster, flags, std::min(100, flags.tasks));  // warm-up
+  RunResult run = SubmitAndWait(cluster, flags, flags.tasks);
+  std::cout << std::fixed << std::setprecision(2) << "e2e_tasks=" << flags.tasks
+            << "\ne2e_seconds=" << run.seconds
+            << "\ne2e_tasks_per_s=" << flags.tasks / run.seconds
+            << "\nsubmit_to_start_ms_p50=" << Percentile(run.submit_to_start_ms, 0.5)
+            << "\nsubmit_to_start_ms_p99=" << Percentile(run.submit_to_start_ms, 0.99)
+            << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace cloudai::bench
+
+int main(int argc, char** argv) {
+  cloudai::bench::Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) cloudai::bench::Die(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--tasks") {
+      flags.tasks = std::atoi(value().c_str());
+    } else if (arg == "--clients") {
+      flags.clients = std::atoi(value().c_str());
+    } else if (arg == "--driver") {
+      flags.driver = value();
+    } else if (arg == "--recovery") {
+      flags.recovery = std::atoi(value().c_str());
+    } else if (arg == "--keep") {
+      flags.keep = true;
+    } else {
+      std::cerr << "usage: cloudai-bench-e2e [--tasks N] [--clients C] [--driver exec|docker] "
+                   "[--recovery N] [--keep]\n";
+      return 2;
+    }
+  }
+  if (flags.tasks <= 0 || flags.clients <= 0 || flags.recovery < 0 ||
+      (flags.driver != "exec" && flags.driver != "docker")) {
+    std::cerr << "cloudai-bench-e2e: --tasks and --clients must be positive, --driver exec or "
+                 "docker\n";
+    return 2;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  return cloudai::bench::Run(flags);
+}
