@@ -290,16 +290,16 @@ RunResult SubmitAndWait(Cluster& cluster, const Flags& flags, int n) {
 
 // The same containers straight through the Engine API, `concurrency` at a time.
 double DirectDocker(int n, int concurrency) {
-  auto options = docker::DockerClient::OptionsFromEnvironment();
+  auto options = worker::docker::DockerClient::OptionsFromEnvironment();
   if (!options.ok()) Die("docker: " + options.status().ToString());
   std::atomic<int> next{0};
   const auto start = SteadyClock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < concurrency; ++c) {
     threads.emplace_back([&] {
-      docker::DockerClient client(*options);
+      worker::docker::DockerClient client(*options);
       for (int i; (i = next.fetch_add(1)) < n;) {
-        docker::ContainerSpec spec;
+        worker::docker::ContainerSpec spec;
         spec.task_id = StrCat("bench-direct-", i);
         spec.image = "cloudai-test:busybox";
         spec.command = "true";

@@ -293,9 +293,7 @@ std::string RenderTask(const v1::TaskStatus& t, const RenderOptions& o) {
     }
     Field(&out, "Finished", finished);
   }
-  if (IsFinished(t.status()) && t.status() != "cancelled") {
-    Field(&out, "Exit code", StrCat(t.exit_code()));
-  }
+  if (t.has_exit_code()) Field(&out, "Exit code", StrCat(t.exit_code()));
   if (!t.error().empty()) Field(&out, "Error", t.error());
   if (!t.last_error().empty() && !IsFinished(t.status())) {
     Field(&out, "Waiting", t.last_error());
@@ -307,7 +305,7 @@ std::string RenderTaskList(const v1::ListTasksResponse& tasks, const RenderOptio
   if (tasks.tasks_size() == 0) return "No tasks.\n";
   Table table({"Task", "Status", "Worker", "Image", "CPU", "Memory", "Created", "Exit"});
   for (const v1::TaskStatus& t : tasks.tasks()) {
-    const bool show_exit = IsFinished(t.status()) && t.status() != "cancelled";
+    const bool show_exit = t.has_exit_code();
     table.AddRow({{t.task().task_id()},
                   {t.status(), TaskColor(t.status())},
                   {OrDash(t.worker_id())},

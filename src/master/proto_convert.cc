@@ -78,7 +78,7 @@ v1::TaskStatus TaskStatusToProto(const TaskView& view) {
   message.set_scheduled_at_ms(task.scheduled_at);
   message.set_started_at_ms(task.started_at);
   message.set_completed_at_ms(task.completed_at);
-  message.set_exit_code(task.exit_code.value_or(0));
+  if (task.exit_code) message.set_exit_code(*task.exit_code);
   message.set_error(task.error);
   message.set_retries(task.retries);
   message.set_last_error(view.waiting_reason);
