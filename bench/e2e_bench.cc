@@ -14,7 +14,7 @@
 //   recovery_s=<seconds from the restart until it serves reads and has placed a new task>
 //
 //   cloudai-bench-e2e [--tasks 2000] [--clients 16] [--driver exec|docker]
-//                     [--recovery 100000] [--keep]
+//                     [--task-cpu-millis 100] [--recovery 100000] [--keep]
 #include <signal.h>
 
 #include <algorithm>
@@ -54,6 +54,8 @@ struct Flags {
   int clients = 16;
   std::string driver = "exec";
   int recovery = 0;
+  // Each no-op task's CPU request: with two 2-core workers, 100m lets 40 run at once.
+  int task_cpu_millis = 100;
   bool keep = false;
 };
 
@@ -213,7 +215,7 @@ v1::Task NoOpTask(const Flags& flags) {
   } else {
     task.set_docker_image("none");
     task.set_command("true");
-    task.set_req_cpu(10);
+    task.set_req_cpu(flags.task_cpu_millis);
     task.set_req_memory(1);
   }
   return task;
@@ -247,11 +249,29 @@ RunResult SubmitAndWait(Cluster& cluster, const Flags& flags, int n) {
     });
   }
   for (auto& t : clients) t.join();
-  // Wait for every task to end.
-  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
-  std::vector<v1::TaskStatus> done;
+  // Wait until nothing is queued, placed or running (three one-row queries), then read
+  // the tasks' times once.
   const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
   for (;;) {
+    bool busy = false;
+    for (const char* state : {"pending", "scheduled", "running"}) {
+      grpc::ClientContext context;
+      cluster.Prepare(context, 60);
+      v1::ListTasksRequest request;
+      request.set_status(state);
+      request.set_limit(1);
+      v1::ListTasksResponse response;
+      grpc::Status s = cluster.stub().ListTasks(&context, request, &response);
+      if (!s.ok()) Die("list: " + s.error_message());
+      busy = busy || response.tasks_size() > 0;
+    }
+    if (!busy) break;
+    if (SteadyClock::now() > deadline) Die("tasks did not end within 10 minutes");
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
+  std::vector<v1::TaskStatus> done;
+  {
     grpc::ClientContext context;
     cluster.Prepare(context, 60);
     v1::ListTasksRequest request;
@@ -259,19 +279,12 @@ RunResult SubmitAndWait(Cluster& cluster, const Flags& flags, int n) {
     v1::ListTasksResponse response;
     grpc::Status s = cluster.stub().ListTasks(&context, request, &response);
     if (!s.ok()) Die("list: " + s.error_message());
-    size_t final_count = 0;
-    done.clear();
     for (const auto& t : response.tasks()) {
-      if (wanted.count(t.task().task_id()) == 0) continue;
-      if (t.status() == "completed" || t.status() == "failed" || t.status() == "cancelled" ||
-          t.status() == "lost") {
-        ++final_count;
-        done.push_back(t);
-      }
+      if (wanted.count(t.task().task_id()) != 0) done.push_back(t);
     }
-    if (final_count >= static_cast<size_t>(n)) break;
-    if (SteadyClock::now() > deadline) Die(StrCat("only ", final_count, " of ", n, " tasks ended"));
-    std::this_thread::sleep_for(milliseconds(100));
+    if (done.size() != ids.size()) {
+      Die(StrCat("listed ", done.size(), " of the ", ids.size(), " tasks submitted"));
+    }
   }
   RunResult result;
   int64_t last = first_submit;
@@ -485,15 +498,17 @@ int main(int argc, char** argv) {
       flags.driver = value();
     } else if (arg == "--recovery") {
       flags.recovery = std::atoi(value().c_str());
+    } else if (arg == "--task-cpu-millis") {
+      flags.task_cpu_millis = std::atoi(value().c_str());
     } else if (arg == "--keep") {
       flags.keep = true;
     } else {
       std::cerr << "usage: cloudai-bench-e2e [--tasks N] [--clients C] [--driver exec|docker] "
-                   "[--recovery N] [--keep]\n";
+                   "[--task-cpu-millis M] [--recovery N] [--keep]\n";
       return 2;
     }
   }
-  if (flags.tasks <= 0 || flags.clients <= 0 || flags.recovery < 0 ||
+  if (flags.tasks <= 0 || flags.clients <= 0 || flags.recovery < 0 || flags.task_cpu_millis <= 0 ||
       (flags.driver != "exec" && flags.driver != "docker")) {
     std::cerr << "cloudai-bench-e2e: --tasks and --clients must be positive, --driver exec or "
                  "docker\n";

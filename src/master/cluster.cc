@@ -215,8 +215,10 @@ void Cluster::AppendEvent(st::Batch& batch, const st::TaskRecord& task,
 
 std::string Cluster::NextTaskIdLocked(st::Batch& batch) {
   for (;;) {
-    std::string id = StrCat("task-", next_task_number_++);
-    if (tasks_.count(id) == 0 && !store_.GetTask(id).ok()) {
+    // The counter is stored in the same batch as each task it names, so it never goes
+    // back, and users cannot choose ids with this prefix (task_input.h).
+    std::string id = StrCat(kGeneratedTaskIdPrefix, next_task_number_++);
+    if (tasks_.count(id) == 0) {
       batch.SetCounter(kTaskCounter, next_task_number_);
       return id;
     }
@@ -271,9 +273,16 @@ TaskView Cluster::ViewOfLocked(const TaskEntry& task) const {
   TaskView view;
   view.task = task.record;
   if (const scheduler::QueuedTask* queued = queue_.Find(task.record.task_id)) {
-    view.waiting_reason = queued->last_error;
+    view.waiting_reason = WaitingReasonLocked(*queued);
   }
   return view;
+}
+
+std::string Cluster::WaitingReasonLocked(const scheduler::QueuedTask& queued) const {
+  if (!queued.last_error.empty()) return queued.last_error;
+  if (queued.retries == 0) return "waiting for the next scheduling pass";
+  std::string why = view_.WhyNoFit(queued.request);
+  return why.empty() ? "room has freed up; waiting for the next scheduling pass" : why;
 }
 
 std::vector<WorkerView> Cluster::ListWorkers() const {
@@ -349,7 +358,7 @@ std::vector<QueueEntry> Cluster::Queue() const {
     entry.request = queued.request;
     entry.priority = queued.priority;
     entry.retries = queued.retries;
-    entry.waiting_reason = queued.last_error;
+    entry.waiting_reason = WaitingReasonLocked(queued);
     auto it = tasks_.find(queued.task_id);
     if (it != tasks_.end()) entry.queued_at_ms = it->second->queued_at_ms;
     out.push_back(std::move(entry));

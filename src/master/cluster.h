@@ -243,6 +243,7 @@ class Cluster {
   bool AllJoinedLocked() const;
   WorkerView ViewOfLocked(const WorkerEntry& worker) const;
   TaskView ViewOfLocked(const TaskEntry& task) const;
+  std::string WaitingReasonLocked(const scheduler::QueuedTask& queued) const;
   void SetWorkerActiveLocked(WorkerEntry& worker, bool active, store::Batch& batch);
   absl::Status QueueLocked(TaskEntry& task);
 

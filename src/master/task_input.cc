@@ -81,6 +81,10 @@ absl::Status ValidateTaskInput(const store::TaskRecord& task) {
     if (absl::Status s = ValidateName(task.task_id, kMaxTaskIdLength, "task.task_id"); !s.ok()) {
       return s;
     }
+    if (task.task_id.rfind(kGeneratedTaskIdPrefix, 0) == 0) {
+      return Invalid("task.task_id", StrCat("ids starting with \"", kGeneratedTaskIdPrefix,
+                                            "\" are given by the master; choose another"));
+    }
   }
   if (!task.target_worker_id.empty()) {
     if (absl::Status s =

@@ -19,6 +19,8 @@ namespace cloudai::master {
 
 // Ids name files and containers on workers: a letter or digit, then [A-Za-z0-9._-].
 inline constexpr size_t kMaxTaskIdLength = 128;
+// Ids the master gives tasks submitted without one; users cannot choose ids with it.
+inline constexpr char kGeneratedTaskIdPrefix[] = "task-";
 inline constexpr size_t kMaxWorkerIdLength = 128;
 inline constexpr size_t kMaxImageLength = 512;
 inline constexpr size_t kMaxCommandLength = 64 * 1024;

@@ -45,6 +45,9 @@ TEST(TaskInput, NamesTheFieldAndTheLimit) {
   t.task_id = "a/b";
   EXPECT_THAT(Error(t), HasSubstr("task.task_id: may hold only"));
   t = Valid();
+  t.task_id = "task-12";
+  EXPECT_THAT(Error(t), HasSubstr("given by the master"));
+  t = Valid();
   t.priority = 5000;
   EXPECT_THAT(Error(t), HasSubstr("task.priority"));
   t = Valid();

@@ -97,6 +97,7 @@ absl::Status ClusterView::UpsertWorkers(std::vector<WorkerSpec> specs) {
       membership_changed = true;
     }
   }
+  BumpRoomGeneration();
   if (membership_changed) {
     std::sort(workers_.begin(), workers_.end(),
               [](const Entry& a, const Entry& b) { return a.spec.id < b.spec.id; });
@@ -123,6 +124,7 @@ absl::Status ClusterView::SetActive(std::string_view id, bool active) {
   entry->spec.active = active;
   Derive(*entry);
   UpdateLeaf(*index);
+  BumpRoomGeneration();
   return absl::OkStatus();
 }
 
@@ -133,6 +135,7 @@ absl::Status ClusterView::SetAddress(std::string_view id, std::string address) {
   entry->spec.address = std::move(address);
   Derive(*entry);
   UpdateLeaf(*index);
+  BumpRoomGeneration();
   return absl::OkStatus();
 }
 
@@ -149,6 +152,7 @@ absl::Status ClusterView::SetTotal(std::string_view id, const Resources& total) 
   Derive(*entry);
   UpdateLeaf(*index);
   BumpCapacityGeneration();
+  BumpRoomGeneration();
   RebuildRoomsIfNormsChanged();
   return absl::OkStatus();
 }
@@ -196,6 +200,7 @@ absl::Status ClusterView::Release(std::string_view id, const Resources& request)
   entry->shrunk = entry->shrunk && ExceedsSomewhere(a, entry->spec.total);
   Derive(*entry);
   UpdateLeaf(*index);
+  BumpRoomGeneration();
   return absl::OkStatus();
 }
 
@@ -440,7 +445,10 @@ void ClusterView::Derive(Entry& entry) {
 
 void ClusterView::BumpCapacityGeneration() { capacity_generation_ = NextGeneration(); }
 
+void ClusterView::BumpRoomGeneration() { room_generation_ = NextGeneration(); }
+
 void ClusterView::Rebuild() {
+  BumpRoomGeneration();
   index_of_.clear();
   index_of_.reserve(workers_.size());
   for (size_t i = 0; i < workers_.size(); ++i) index_of_.emplace(workers_[i].spec.id, i);

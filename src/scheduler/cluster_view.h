@@ -152,6 +152,11 @@ class ClusterView {
   // CouldEverFit() depends on). Never the same value for two different states of any
   // two views in the process, so callers may remember it to skip repeated checks.
   uint64_t capacity_generation() const { return capacity_generation_; }
+  // Changes whenever some worker may have gained room: a release, a worker added,
+  // (re)activated, given an address or resized; never on Allocate(). While it stays the
+  // same, a request that fitted nowhere still fits nowhere. Unique across views, as
+  // capacity_generation() is.
+  uint64_t room_generation() const { return room_generation_; }
   // Checks the view against a recount from scratch: ids sorted and unique, 0 <=
   // allocated, allocated <= total except on workers shrunk below their allocation,
   // derived free quantities and every node of the index. For tests and debug builds.
@@ -214,6 +219,7 @@ class ClusterView {
   // Recomputes a node from its children; false when it did not change.
   bool Pull(size_t node);
   void BumpCapacityGeneration();
+  void BumpRoomGeneration();
 
   std::optional<size_t> FirstIn(size_t node, size_t lo, size_t hi, size_t begin, size_t end,
                                 const FixedQuantities& fixed,
@@ -228,6 +234,7 @@ class ClusterView {
   FixedQuantities norms_ = {1, 1, 1, 1};  // max(1, largest total) per dimension
   RoomIndex room_index_;
   uint64_t capacity_generation_ = 0;
+  uint64_t room_generation_ = 0;
 };
 
 }  // namespace cloudai::scheduler

@@ -8,15 +8,19 @@
 //   - no worker could ever hold it (ClusterView::CouldEverFit() is false): the task
 //     leaves the queue and is reported as infeasible with the reason, instead of being
 //     retried forever;
-//   - otherwise it stays, with retries incremented and last_error saying why it did not
-//     fit now.
+//   - otherwise it stays, with retries incremented (ClusterView::WhyNoFit() says why it
+//     does not fit now; the pass does not spend time writing that down).
 // A task that does not fit does not block those behind it: smaller tasks further back
 // may be placed in the same pass.
 //
-// Cost: a pass costs one policy decision per task. When the view is empty or has no
-// room for anything, each decision stops at the root of the capacity index, and whether
-// a task could ever fit is remembered per task until the cluster's capacity changes,
-// so such a pass is O(queue length).
+// Cost: a pass over a view that has not gained room since the previous pass over it
+// (ClusterView::room_generation()) tries only the tasks queued since then: nothing else
+// can fit. Otherwise every task is tried, but a task whose request is at least as large
+// in every dimension as one already refused in the same pass is refused without asking
+// the policy (room only shrinks during a pass). A decision that asks the policy stops at
+// the root of the capacity index when the cluster has no room for the request, and
+// whether a task could ever fit is remembered per task until the cluster's capacity
+// changes, so even a full pass over a queue that cannot move is O(queue length).
 //
 // Thread safety: none. A plain data structure; its owner serialises access (the view
 // and policy passed to SchedulePass() likewise).
@@ -46,7 +50,7 @@ struct QueuedTask {
   int priority = 0;  // higher goes first
   Clock::TimePoint queued_at;
   int retries = 0;         // scheduling attempts that found no worker
-  std::string last_error;  // why the last attempt found none
+  std::string last_error;  // set when a placement policy misbehaved; see WhyNoFit()
 
   friend bool operator==(const QueuedTask&, const QueuedTask&) = default;
 };
@@ -84,9 +88,9 @@ class TaskQueue {
   // A copy of the queue, in scheduling order (for the CLI's `queue` view).
   std::vector<QueuedTask> Snapshot() const;
 
-  // One scheduling pass over every queued task, in order (see above). With
-  // `judge_infeasible` false, a task no worker could ever hold stays queued (its
-  // last_error says why) instead of being reported: for when the view is known to be
+  // One scheduling pass over the queued tasks, in order (see above). With
+  // `judge_infeasible` false, a task no worker could ever hold stays queued instead of
+  // being reported: for when the view is known to be
   // incomplete, e.g. while registered workers have not yet reported their capacity.
   PassResult SchedulePass(ClusterView& view, PlacementPolicy& policy,
                           bool judge_infeasible = true);
@@ -113,7 +117,14 @@ class TaskQueue {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  // Distinct refused requests a pass remembers for its dominance check.
+  static constexpr size_t kRefusedMemory = 8;
+
   std::map<Key, Entry, KeyOrder> by_order_;
+  std::vector<Key> fresh_;  // queued since the last pass (some may be gone since)
+  const ClusterView* last_view_ = nullptr;
+  uint64_t last_room_generation_ = 0;
+  bool last_judged_infeasible_ = true;
   std::unordered_map<std::string, Key, StringHash, std::equal_to<>> key_of_;
   uint64_t next_sequence_ = 0;
 };

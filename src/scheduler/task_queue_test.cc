@@ -92,16 +92,19 @@ TEST(TaskQueue, PassPlacesWhatFitsAndAllocatesIt) {
   EXPECT_EQ(view.Find("w2")->allocated, Resources::Of(3000, kGiB));
   EXPECT_TRUE(view.CheckInvariants().ok());
 
-  // t3 waits, with the reason and the attempt counted.
+  // t3 waits, with the attempt counted; the view says why.
   ASSERT_THAT(Order(queue), ElementsAre("t3"));
   const QueuedTask* t3 = queue.Find("t3");
   EXPECT_EQ(t3->retries, 1);
-  EXPECT_EQ(t3->last_error,
+  EXPECT_EQ(view.WhyNoFit(t3->request),
             "Insufficient CPU: at most 1.00 available on any active worker, task requires "
             "3.00");
+  // Nothing gained room: the next pass does not try it again, but tries a new task.
+  ASSERT_TRUE(queue.Push(Task("t5", 1000, kGiB)).ok());
   result = queue.SchedulePass(view, policy);
-  EXPECT_TRUE(result.placements.empty());
-  EXPECT_EQ(queue.Find("t3")->retries, 2);
+  EXPECT_THAT(result.placements, ElementsAre(Placement{"t5", "w2"}));
+  EXPECT_EQ(queue.Find("t3")->retries, 1);
+  ASSERT_TRUE(view.Release("w2", Resources::Of(1000, kGiB)).ok());
 
   // Room frees up: it is placed on the next pass.
   ASSERT_TRUE(view.Release("w2", Resources::Of(3000, kGiB)).ok());
@@ -175,9 +178,35 @@ TEST(TaskQueue, WithoutJudgingInfeasibilityAnImpossibleTaskWaitsWithItsReason) {
   EXPECT_TRUE(result.infeasible.empty());
   EXPECT_EQ(result.remaining, 1u);
   ASSERT_NE(queue.Find("huge"), nullptr);
-  EXPECT_THAT(queue.Find("huge")->last_error, HasSubstr("largest Memory is 16.00 GB"));
+  EXPECT_THAT(view.WhyNoFit(queue.Find("huge")->request), HasSubstr("largest Memory is 16.00 GB"));
   result = queue.SchedulePass(view, policy);
   ASSERT_EQ(result.infeasible.size(), 1u) << "judged on the next pass that may judge";
+}
+
+TEST(TaskQueue, ARequestAtLeastAsLargeAsARefusedOneIsRefusedToo) {
+  ClusterView view;
+  ASSERT_TRUE(view.UpsertWorker(Worker("w1", 4000, 8 * kGiB)).ok());
+  TaskQueue queue;
+  ASSERT_TRUE(queue.Push(Task("fits", 3000, kGiB)).ok());
+  ASSERT_TRUE(queue.Push(Task("big", 2000, kGiB)).ok());
+  ASSERT_TRUE(queue.Push(Task("bigger", 2000, 2 * kGiB)).ok());
+  ASSERT_TRUE(queue.Push(Task("small", 1000, kGiB)).ok());
+  // A policy that counts its decisions.
+  class Counting final : public PlacementPolicy {
+   public:
+    std::optional<std::string> Select(const ClusterView& v, const Resources& r) override {
+      ++calls;
+      return inner.Select(v, r);
+    }
+    std::string_view Name() const override { return "counting"; }
+    void Reset() override {}
+    BestFitPolicy inner;
+    int calls = 0;
+  } policy;
+  PassResult result = queue.SchedulePass(view, policy);
+  EXPECT_THAT(result.placements, ElementsAre(Placement{"fits", "w1"}, Placement{"small", "w1"}));
+  EXPECT_EQ(policy.calls, 3) << "\"bigger\" is refused because \"big\" was";
+  EXPECT_EQ(queue.Find("bigger")->retries, 1);
 }
 
 TEST(TaskQueue, AShrinkingClusterTurnsAWaitingTaskInfeasible) {
@@ -192,7 +221,7 @@ TEST(TaskQueue, AShrinkingClusterTurnsAWaitingTaskInfeasible) {
   PassResult result = queue.SchedulePass(view, policy);
   EXPECT_EQ(result.remaining, 1u) << "big is full now but could hold it later";
   result = queue.SchedulePass(view, policy);
-  EXPECT_EQ(queue.Find("wide")->retries, 2);
+  EXPECT_EQ(queue.Find("wide")->retries, 1) << "nothing gained room: not tried again";
 
   ASSERT_TRUE(view.RemoveWorker("big").ok());
   result = queue.SchedulePass(view, policy);
