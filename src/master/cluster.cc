@@ -76,7 +76,24 @@ Cluster::Cluster(st::Store& store, WorkerGateway& gateway, Clock& clock,
       options_(std::move(options)),
       policy_(std::move(policy)) {}
 
-Cluster::~Cluster() { Shutdown(); }
+Cluster::~Cluster() {
+  Shutdown();
+  // Callbacks from the store and the gateway refer to this object: wait until every one
+  // has run or been dropped.
+  std::unique_lock<std::mutex> lock(tickets_mu_);
+  tickets_done_.wait(lock, [this] { return tickets_ == 0; });
+}
+
+std::shared_ptr<void> Cluster::Ticket() {
+  {
+    std::lock_guard<std::mutex> lock(tickets_mu_);
+    ++tickets_;
+  }
+  return std::shared_ptr<void>(nullptr, [this](void*) {
+    std::lock_guard<std::mutex> lock(tickets_mu_);
+    if (--tickets_ == 0) tickets_done_.notify_all();
+  });
+}
 
 int64_t Cluster::NowMs() const { return ToUnixMillis(clock_.WallNow()); }
 
@@ -151,7 +168,7 @@ absl::Status Cluster::Load() {
 void Cluster::CommitLocked(st::Batch batch, std::function<void(absl::Status)> done) {
   std::vector<std::string> finalized = std::move(finalized_in_batch_);
   finalized_in_batch_.clear();
-  store_.CommitAsync(std::move(batch), [this, done = std::move(done),
+  store_.CommitAsync(std::move(batch), [this, ticket = Ticket(), done = std::move(done),
                                         finalized = std::move(finalized)](absl::Status s) {
     if (!s.ok()) StoreFailed(s);
     if (!finalized.empty()) {
@@ -731,7 +748,7 @@ void Cluster::DispatchLocked(const std::string& task_id) {
   if (w == workers_.end()) return;
   std::string worker_id = record.worker_id;
   gateway_.DeliverAssignment(worker_id, w->second->record.worker_ip, record,
-                             [this, task_id, worker_id](const WorkerReply& reply) {
+                             [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
                                OnAssignReply(task_id, worker_id, reply);
                              });
 }
@@ -936,7 +953,7 @@ absl::StatusOr<TaskView> Cluster::Cancel(std::string_view task_id_view) {
   }
   gateway_.DeliverCancel(
       worker_id, w->second->record.worker_ip, task_id,
-      [this, task_id, worker_id](const WorkerReply& reply) {
+      [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
         if (reply.delivered && reply.accepted) return;  // its report will follow
         std::unique_lock<std::mutex> lock(mu_);
         auto it = tasks_.find(task_id);
@@ -1009,7 +1026,7 @@ size_t Cluster::SchedulePass(bool force) {
       const std::string task_id = d.task.task_id;
       const std::string worker_id = d.worker_id;
       gateway_.DeliverAssignment(d.worker_id, d.address, d.task,
-                                 [this, task_id, worker_id](const WorkerReply& reply) {
+                                 [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
                                    OnAssignReply(task_id, worker_id, reply);
                                  });
     }

@@ -224,6 +224,9 @@ class Cluster {
   // CommitLocked() and wait for the outcome (after unlocking `lock`).
   absl::Status CommitAndWait(std::unique_lock<std::mutex>& lock, store::Batch batch);
   void StoreFailed(const absl::Status& status);
+  // Held by every callback handed to the store or the gateway (released when the
+  // callback has run or is dropped); the destructor waits for all of them.
+  std::shared_ptr<void> Ticket();
   absl::Status CheckWritable() const;
 
   void AppendEvent(store::Batch& batch, const store::TaskRecord& task,
@@ -267,6 +270,9 @@ class Cluster {
   mutable std::mutex final_mu_;
   std::unordered_map<std::string, TaskView> finalizing_;
   std::vector<std::string> finalized_in_batch_;  // guarded by mu_; moved by CommitLocked
+  std::mutex tickets_mu_;
+  std::condition_variable tickets_done_;
+  int64_t tickets_ = 0;  // guarded by tickets_mu_
   mutable std::mutex failure_mu_;
   bool store_failed_ = false;  // guarded by failure_mu_
 };
