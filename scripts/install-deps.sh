@@ -8,6 +8,7 @@ PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libsqlite3-dev libboost-dev nlohmann-json3-dev
+  docker-registry  # a local registry on loopback, for the tests that pull images
 )
 
 missing=()

@@ -238,11 +238,16 @@ TEST_F(TasksTest, CliFindsTheMasterAndTheTokenAsDocumented) {
                                 {{"CLOUDAI_MASTER", StrCat("127.0.0.1:", FreePort())},
                                  {"CLOUDAI_STATE_DIR", state_dir()}});
   EXPECT_EQ(flag_wins.exit_code, 0) << flag_wins.ToString();
-  // CLOUDAI_TOKEN wins over --token-file; --token over CLOUDAI_TOKEN.
-  CommandResult env_token = run({"--master", master_address(), "--token-file",
+  // Flags win over the environment: --token-file over CLOUDAI_TOKEN, --token over
+  // CLOUDAI_TOKEN; CLOUDAI_TOKEN over the state directory's file.
+  CommandResult file_flag = run({"--master", master_address(), "--token-file",
                                  StrCat(state_dir(), "/admin.token"), "workers"},
                                 {{"CLOUDAI_TOKEN", wrong}});
-  EXPECT_EQ(env_token.exit_code, 1) << "CLOUDAI_TOKEN comes before --token-file; "
+  EXPECT_EQ(file_flag.exit_code, 0) << "--token-file comes before CLOUDAI_TOKEN; "
+                                    << file_flag.ToString();
+  CommandResult env_token = run({"--master", master_address(), "workers"},
+                                {{"CLOUDAI_TOKEN", wrong}, {"CLOUDAI_STATE_DIR", state_dir()}});
+  EXPECT_EQ(env_token.exit_code, 1) << "CLOUDAI_TOKEN comes before the state directory; "
                                     << env_token.ToString();
   CommandResult flag_token =
       run({"--master", master_address(), "--token", Token(), "workers"}, {{"CLOUDAI_TOKEN", wrong}});
