@@ -106,7 +106,6 @@ absl::Status Cluster::Load() {
   }
   const Clock::TimePoint now = clock_.Now();
   st::Batch batch;
-  std::vector<scheduler::WorkerSpec> specs;
   for (st::WorkerRecord& record : snapshot->workers) {
     auto worker = std::make_unique<WorkerEntry>();
     if (record.is_active) {
@@ -118,47 +117,49 @@ absl::Status Cluster::Load() {
     worker->joined = !record.driver.empty();
     worker->last_seen = now;
     worker->last_persisted = now;
-    specs.push_back({record.worker_id, record.worker_ip, false, record.total, {}});
     workers_.emplace(record.worker_id, std::move(worker));
   }
-  if (absl::Status s = view_.UpsertWorkers(std::move(specs)); !s.ok()) return s;
 
+  // Placed tasks keep their allocations, even where they add up to more than a worker's
+  // stored total (the view marks such a worker over capacity until releases catch up).
+  std::map<std::string, Resources, std::less<>> allocated;
+  std::vector<TaskEntry*> orphans;
   for (st::TaskRecord& record : snapshot->tasks) {
     auto task = std::make_unique<TaskEntry>();
     task->record = std::move(record);
     task->queued_at_ms = task->record.created_at;
     TaskEntry& t = *task;
-    std::string id = t.record.task_id;
-    tasks_.emplace(id, std::move(task));
+    tasks_.emplace(t.record.task_id, std::move(task));
     if (t.record.status == TaskState::kPending) {
       if (absl::Status s = QueueLocked(t); !s.ok()) return s;
       continue;
     }
     auto worker = workers_.find(t.record.worker_id);
-    absl::Status allocated =
+    absl::StatusOr<Resources> sum =
         worker == workers_.end()
-            ? absl::NotFoundError(StrCat("worker \"", t.record.worker_id, "\" is gone"))
-            : view_.Allocate(t.record.worker_id, t.record.request);
-    if (!allocated.ok()) {
-      Log(StrCat("task ", id, " was placed on ", t.record.worker_id,
-                 " but cannot be restored there: ", std::string(allocated.message())));
-      LoseLocked(batch, t, StrCat("could not be restored after a master restart: ",
-                                  std::string(allocated.message())));
+            ? absl::NotFoundError(StrCat("its worker \"", t.record.worker_id, "\" is gone"))
+            : Add(allocated[t.record.worker_id], t.record.request);
+    if (!sum.ok()) {
+      Log(StrCat("task ", t.record.task_id, " cannot be restored: ", std::string(sum.status().message())));
+      orphans.push_back(&t);
       continue;
     }
+    allocated[t.record.worker_id] = *sum;
     t.holds_resources = true;
-    worker->second->task_ids.insert(id);
+    worker->second->task_ids.insert(t.record.task_id);
+  }
+  std::vector<scheduler::WorkerSpec> specs;
+  for (const auto& [id, worker] : workers_) {
+    specs.push_back({id, worker->record.worker_ip, false, worker->record.total, allocated[id]});
+  }
+  if (absl::Status s = view_.UpsertWorkers(std::move(specs)); !s.ok()) return s;
+  for (TaskEntry* task : orphans) {
+    LoseLocked(batch, *task, "could not be restored after a master restart: its worker is gone");
   }
   Log(StrCat("loaded ", workers_.size(), " workers and ", tasks_.size(),
              " unfinished tasks from the store"));
-  if (!batch.empty()) {
-    std::promise<absl::Status> done;
-    std::future<absl::Status> result = done.get_future();
-    store_.CommitAsync(std::move(batch), [&done](absl::Status s) { done.set_value(s); });
-    lock.unlock();
-    if (absl::Status s = result.get(); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  if (batch.empty()) return absl::OkStatus();
+  return CommitAndWait(lock, std::move(batch));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -523,6 +523,27 @@ TEST_F(ClusterTest, ARestartedMasterKeepsItsTasksAndPlacements) {
   EXPECT_EQ(submitted->task.task_id, "task-4") << "task numbers survive restarts";
 }
 
+TEST_F(ClusterTest, ARestartKeepsPlacementsOnAWorkerThatShrankBelowThem) {
+  AddWorker("w1", 2000, 4 * kGiB);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(cluster_->Submit(Task(1000, kGiB)).ok());
+  Schedule();
+  Join("w1", 1000, 4 * kGiB, {"task-1", "task-2"});  // it now reports one core
+  OpenCluster();
+  EXPECT_EQ(StateOf("task-1"), TaskState::kRunning);
+  EXPECT_EQ(StateOf("task-2"), TaskState::kRunning);
+  WorkerView w1 = Worker("w1");
+  EXPECT_EQ(w1.allocated.cpu_millis, 2000);
+  EXPECT_EQ(w1.available.cpu_millis, 0) << "over capacity: nothing available";
+  Join("w1", 1000, 4 * kGiB, {"task-1", "task-2"});
+  ASSERT_TRUE(Complete("task-1", "w1").ok());
+  ASSERT_TRUE(cluster_->Submit(Task(500, kGiB)).ok());
+  Schedule();
+  EXPECT_EQ(StateOf("task-3"), TaskState::kPending) << "still at its new total";
+  ASSERT_TRUE(Complete("task-2", "w1").ok());
+  Schedule();
+  EXPECT_EQ(StateOf("task-3"), TaskState::kRunning);
+}
+
 TEST_F(ClusterTest, ManyRandomTasksNeverOversubscribeAnyWorker) {
   AddWorker("w1", 4000, 8 * kGiB);
   AddWorker("w2", 2000, 16 * kGiB);

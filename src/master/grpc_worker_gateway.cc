@@ -1,6 +1,8 @@
 #include "master/grpc_worker_gateway.h"
 
+#include <functional>
 #include <iostream>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -94,18 +96,30 @@ WorkerReply ReplyOf(const grpc::Status& status, bool success, const std::string&
   return reply;
 }
 
+// Makes the call, and once more after a short pause when it failed with UNAVAILABLE
+// (the connection broke or was not up yet); the calls made this way are idempotent.
+grpc::Status CallWithRetry(const std::function<grpc::Status()>& call) {
+  grpc::Status status = call();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = call();
+  }
+  return status;
+}
+
 }  // namespace
 
 void GrpcWorkerGateway::AnnounceMaster(const std::string& worker_id, const std::string& address) {
   Enqueue(worker_id, [this, worker_id, address] {
-    auto stub = Stub(worker_id, address);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
     v1::MasterInfo info;
     info.set_master_id(options_.master_id);
     info.set_master_address(options_.master_address);
     v1::RegisterAck ack;
-    grpc::Status status = stub->MasterRegister(&context, info, &ack);
+    grpc::Status status = CallWithRetry([&] {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+      return Stub(worker_id, address)->MasterRegister(&context, info, &ack);
+    });
     if (!status.ok()) {
       std::cerr << "cloudai-master: could not notify worker " << worker_id << " at " << address
                 << ": " << status.error_message() << std::endl;
@@ -121,11 +135,15 @@ void GrpcWorkerGateway::DeliverAssignment(const std::string& worker_id, const st
   v1::Task message = TaskToProto(task);
   Enqueue(worker_id, [this, worker_id, address, message = std::move(message),
                       done = std::move(done)] {
-    auto stub = Stub(worker_id, address);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    // A worker accepts an assignment it already has without running it twice, so a
+    // call that failed in transit (a connection reset) is safe to make once more.
     v1::TaskAck ack;
-    grpc::Status status = stub->AssignTask(&context, message, &ack);
+    grpc::Status status = CallWithRetry([&] {
+      ack.Clear();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+      return Stub(worker_id, address)->AssignTask(&context, message, &ack);
+    });
     done(ReplyOf(status, ack.success(), ack.message()));
   });
 }
@@ -133,13 +151,15 @@ void GrpcWorkerGateway::DeliverAssignment(const std::string& worker_id, const st
 void GrpcWorkerGateway::DeliverCancel(const std::string& worker_id, const std::string& address,
                                       const std::string& task_id, ReplyCallback done) {
   Enqueue(worker_id, [this, worker_id, address, task_id, done = std::move(done)] {
-    auto stub = Stub(worker_id, address);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
     v1::TaskId request;
     request.set_task_id(task_id);
     v1::TaskAck ack;
-    grpc::Status status = stub->CancelTask(&context, request, &ack);
+    grpc::Status status = CallWithRetry([&] {
+      ack.Clear();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+      return Stub(worker_id, address)->CancelTask(&context, request, &ack);
+    });
     done(ReplyOf(status, ack.success(), ack.message()));
   });
 }
