@@ -7,6 +7,9 @@
 //   e2e_tasks_per_s=<tasks / (last completion - first submission)>
 //   submit_to_start_ms_p50=<v>  submit_to_start_ms_p99=<v>   (one task at a time)
 //   loaded_submit_to_start_ms_p50=<v>  _p99=<v>   (the N tasks submitted at once: queueing)
+// and, as a baseline measured in the same run, the same command started straight with
+// posix_spawn with the cluster's concurrency:
+//   direct_spawn_tasks_per_s=<v>  ratio_vs_direct_spawn=<cluster rate / direct rate>
 // With --driver docker the tasks are containers of the local test image, and the same
 // containers are also run straight through the Docker Engine API (create, start, wait,
 // remove) with the same concurrency, in the same run:
@@ -18,6 +21,8 @@
 //   cloudai-bench-e2e [--tasks 2000] [--clients 16] [--driver exec|docker]
 //                     [--task-cpu-millis 100] [--recovery 100000] [--keep]
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -338,6 +343,30 @@ double DirectDocker(int n, int concurrency) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
+// Baseline for the exec driver: the same no-op command run straight with posix_spawn
+// (/bin/sh -c true), `concurrency` at a time; seconds for `n`.
+double DirectExec(int n, int concurrency) {
+  std::atomic<int> next{0};
+  const auto start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < concurrency; ++c) {
+    threads.emplace_back([&] {
+      for (int i; (i = next.fetch_add(1)) < n;) {
+        pid_t pid = 0;
+        char sh[] = "/bin/sh", dash_c[] = "-c", cmd[] = "true";
+        char* argv[] = {sh, dash_c, cmd, nullptr};
+        if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, environ) != 0) {
+          Die("posix_spawn failed");
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
 void FillStore(const std::string& state_dir, int n, const std::vector<std::string>& addresses) {
   auto opened = store::OpenStore("sqlite:" + state_dir + "/cloudai.db");
   if (!opened.ok()) Die("store: " + opened.status().ToString());
@@ -486,6 +515,9 @@ int Run(const Flags& flags) {
     return 0;
   }
   SubmitAndWait(cluster, flags, std::min(100, flags.tasks));  // warm-up
+  // As many at once as the cluster runs: two workers of 2 cores, task_cpu_millis each.
+  const int concurrency = std::max(1, 4000 / flags.task_cpu_millis);
+  const double direct_s = DirectExec(flags.tasks, concurrency);
   RunResult run = SubmitAndWait(cluster, flags, flags.tasks);
   // Latency on a quiet cluster: one client, one task at a time.
   Flags serial = flags;
@@ -498,6 +530,8 @@ int Run(const Flags& flags) {
   std::cout << std::fixed << std::setprecision(2) << "e2e_tasks=" << flags.tasks
             << "\ne2e_seconds=" << run.seconds
             << "\ne2e_tasks_per_s=" << flags.tasks / run.seconds
+            << "\ndirect_spawn_tasks_per_s=" << flags.tasks / direct_s
+            << "\nratio_vs_direct_spawn=" << direct_s / run.seconds
             << "\nsubmit_to_start_ms_p50=" << Percentile(quiet, 0.5)
             << "\nsubmit_to_start_ms_p99=" << Percentile(quiet, 0.99)
             << "\nloaded_submit_to_start_ms_p50=" << Percentile(run.submit_to_start_ms, 0.5)

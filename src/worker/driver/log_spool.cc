@@ -13,12 +13,20 @@
 namespace cloudai::worker {
 
 absl::StatusOr<std::shared_ptr<LogSpool>> LogSpool::Create(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) {
+  // The file itself is created by the first Append(): creating a file costs more than
+  // running a no-op task here. Check now that it can be, and drop an older file of the
+  // same name so that nobody reads it as this spool's.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
     return absl::UnavailableError(
         StrCat("cannot create log file ", path, ": ", std::strerror(errno)));
   }
-  return std::shared_ptr<LogSpool>(new LogSpool(path, fd, 0));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return absl::UnavailableError(
+        StrCat("cannot replace log file ", path, ": ", std::strerror(errno)));
+  }
+  return std::shared_ptr<LogSpool>(new LogSpool(path, -1, 0));
 }
 
 absl::StatusOr<std::shared_ptr<LogSpool>> LogSpool::OpenForAppend(const std::string& path) {
@@ -36,11 +44,21 @@ absl::StatusOr<std::shared_ptr<LogSpool>> LogSpool::OpenForAppend(const std::str
   return std::shared_ptr<LogSpool>(new LogSpool(path, fd, static_cast<int64_t>(st.st_size)));
 }
 
-LogSpool::~LogSpool() { ::close(fd_); }
+LogSpool::~LogSpool() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 absl::Status LogSpool::Append(std::string_view data) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return absl::FailedPreconditionError(StrCat("log ", path_, " is closed"));
+  if (data.empty()) return absl::OkStatus();
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd_ < 0) {
+      return absl::UnavailableError(
+          StrCat("cannot create log file ", path_, ": ", std::strerror(errno)));
+    }
+  }
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, size_ + done);
@@ -72,10 +90,16 @@ int64_t LogSpool::size() const {
 }
 
 absl::StatusOr<std::string> LogSpool::ReadAt(int64_t offset, int64_t len) const {
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd = fd_;
+  }
+  if (fd < 0 || len <= 0) return std::string();
   std::string out(static_cast<size_t>(len), '\0');
   int64_t done = 0;
   while (done < len) {
-    const ssize_t n = ::pread(fd_, out.data() + done, static_cast<size_t>(len - done),
+    const ssize_t n = ::pread(fd, out.data() + done, static_cast<size_t>(len - done),
                               offset + done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::UnavailableError(StrCat("reading ", path_, ": ", std::strerror(errno)));

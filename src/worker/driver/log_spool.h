@@ -21,7 +21,8 @@ namespace cloudai::worker {
 
 class LogSpool {
  public:
-  // Creates (truncates) the file at `path`.
+  // A new, empty spool at `path` (an older file there is removed). The file is created
+  // by the first Append(), so a task that writes nothing leaves none.
   static absl::StatusOr<std::shared_ptr<LogSpool>> Create(const std::string& path);
   // Opens the file at `path` for appending, creating it when missing: what it holds
   // already stays and readers see it from offset 0 (a task recovered after a restart).
@@ -61,10 +62,13 @@ class LogSpool {
  private:
   LogSpool(std::string path, int fd, int64_t size)
       : path_(std::move(path)), fd_(fd), size_(size) {}
+  // Reads up to `len` bytes at `offset`; "" while nothing was written.
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t len) const;
 
   const std::string path_;
-  const int fd_;
+  // The file, opened by the first Append() of a spool made by Create() (a task that
+  // writes nothing costs no file); -1 until then. Set once, under mu_.
+  int fd_;
   mutable std::mutex mu_;
   mutable std::condition_variable grew_;
   int64_t size_ = 0;

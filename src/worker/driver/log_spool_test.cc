@@ -60,6 +60,25 @@ TEST(LogSpool, CollectKeepsHeadAndTailWithATruncationMark) {
   EXPECT_EQ(cut.text.substr(cut.text.size() - 9), "line 999\n");
 }
 
+TEST(LogSpool, ASilentTaskLeavesNoFileAndAnOldFileIsNotReadAsItsOutput) {
+  const std::string path = TempPath("silent.log");
+  {
+    auto old = LogSpool::Create(path).value();
+    ASSERT_TRUE(old->Append("an earlier attempt\n").ok());
+    old->Close();
+  }
+  ASSERT_EQ(::access(path.c_str(), F_OK), 0);
+  auto spool = LogSpool::Create(path).value();
+  EXPECT_NE(::access(path.c_str(), F_OK), 0) << "the older file is gone";
+  spool->Close();
+  auto all = spool->Read(0, 1 << 20, false, 0).value();
+  EXPECT_EQ(all.data, "");
+  EXPECT_TRUE(all.end);
+  EXPECT_EQ(spool->Collect(1024).value().text, "");
+  EXPECT_NE(::access(path.c_str(), F_OK), 0) << "nothing written, no file";
+  EXPECT_FALSE(LogSpool::Create("/nonexistent-dir/x.log").ok());
+}
+
 TEST(LogSpool, OpenForAppendKeepsWhatTheFileHolds) {
   const std::string path = TempPath("append.log");
   {
