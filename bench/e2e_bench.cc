@@ -105,17 +105,10 @@ class Cluster {
   std::string address() const { return StrCat("127.0.0.1:", port_); }
 
   void StartMaster() {
-    ProcessOptions options;
-    options.args = {CLOUDAI_MASTER_BIN, "--grpc-port", address(), "--state-dir", state_dir(),
-                    "--http-port", StrCat("127.0.0.1:", FreePort())};
-    options.log_path = StrCat(dir_, "/master.log");
-    std::string error;
-    master_ = Process::Start(options, &error);
-    if (!master_) Die("cannot start the master: " + error);
-    if (!master_->WaitForLine("serving gRPC on", std::chrono::seconds(60), log_offset_)) {
+    SpawnMaster("master.log");
+    if (!master_->WaitForLine("serving gRPC on", std::chrono::seconds(60))) {
       Die("the master did not start:\n" + master_->LogTail());
     }
-    log_offset_ = master_->LogSize();
     Connect();
   }
   void KillMaster() {
@@ -123,13 +116,12 @@ class Cluster {
     master_->Wait(std::chrono::seconds(10));
     master_.reset();
   }
-  // Starts the master process again without waiting (for recovery timing), with its
-  // output in master-restarted.log.
-  void SpawnMaster() {
+  // Starts the master process without waiting for it, its output in `log`.
+  void SpawnMaster(const std::string& log) {
     ProcessOptions options;
     options.args = {CLOUDAI_MASTER_BIN, "--grpc-port", address(), "--state-dir", state_dir(),
                     "--http-port", StrCat("127.0.0.1:", FreePort())};
-    options.log_path = StrCat(dir_, "/master-restarted.log");
+    options.log_path = StrCat(dir_, "/", log);
     std::string error;
     master_ = Process::Start(options, &error);
     if (!master_) Die("cannot start the master: " + error);
@@ -211,7 +203,6 @@ class Cluster {
   const Flags flags_;
   std::string dir_;
   int port_ = 0;
-  size_t log_offset_ = 0;
   std::unique_ptr<Process> master_;
   std::vector<std::unique_ptr<Process>> workers_;
   std::string token_;
@@ -441,7 +432,7 @@ int Run(const Flags& flags) {
     cluster.AwaitActive(2);
     cluster.KillMaster();
     const auto restart = SteadyClock::now();
-    cluster.SpawnMaster();
+    cluster.SpawnMaster("master-restarted.log");
     cluster.master()->WaitForLine("serving gRPC on", std::chrono::seconds(60));
     const double listen_s = std::chrono::duration<double>(SteadyClock::now() - restart).count();
     cluster.Connect();

@@ -305,29 +305,23 @@ size_t Process::LogSize() const {
   return static_cast<size_t>(st.st_size);
 }
 
-std::optional<std::vector<std::string>> Process::WaitForRegex(const std::regex& re,
-                                                              milliseconds timeout,
-                                                              size_t from) {
-  std::optional<std::vector<std::string>> found;
+bool Process::WaitForMatch(const std::function<bool(std::string_view line)>& match,
+                           milliseconds timeout, size_t from) {
   auto scan = [&] {
     const std::string text = ReadFrom(log_path_, from);
     for (std::string_view line : SplitLines(text)) {
-      std::match_results<std::string_view::const_iterator> m;
-      if (std::regex_search(line.begin(), line.end(), m, re)) {
-        std::vector<std::string> groups;
-        for (const auto& g : m) groups.push_back(g.str());
-        found = std::move(groups);
-        return true;
-      }
+      if (match(line)) return true;
     }
     return false;
   };
+  bool found = false;
   WaitUntil(
       [&] {
-        if (scan()) return true;
+        found = scan();
+        if (found) return true;
         // Gone: one last look at what it wrote, then give up.
         if (!Running()) {
-          scan();
+          found = scan();
           return true;
         }
         return false;
@@ -336,29 +330,33 @@ std::optional<std::vector<std::string>> Process::WaitForRegex(const std::regex& 
   return found;
 }
 
+std::optional<std::vector<std::string>> Process::WaitForRegex(const std::regex& re,
+                                                              milliseconds timeout,
+                                                              size_t from) {
+  std::optional<std::vector<std::string>> found;
+  WaitForMatch(
+      [&](std::string_view line) {
+        std::match_results<std::string_view::const_iterator> m;
+        if (!std::regex_search(line.begin(), line.end(), m, re)) return false;
+        std::vector<std::string> groups;
+        for (const auto& g : m) groups.push_back(g.str());
+        found = std::move(groups);
+        return true;
+      },
+      timeout, from);
+  return found;
+}
+
 std::optional<std::string> Process::WaitForLine(std::string_view needle, milliseconds timeout,
                                                 size_t from) {
   std::optional<std::string> found;
-  auto scan = [&] {
-    const std::string text = ReadFrom(log_path_, from);
-    for (std::string_view line : SplitLines(text)) {
-      if (line.find(needle) != std::string_view::npos) {
+  WaitForMatch(
+      [&](std::string_view line) {
+        if (line.find(needle) == std::string_view::npos) return false;
         found = std::string(line);
         return true;
-      }
-    }
-    return false;
-  };
-  WaitUntil(
-      [&] {
-        if (scan()) return true;
-        if (!Running()) {
-          scan();
-          return true;
-        }
-        return false;
       },
-      timeout, milliseconds(20));
+      timeout, from);
   return found;
 }
 

@@ -124,6 +124,9 @@ class Process {
  private:
   Process() = default;
   bool Poll();  // reaps when ended; whether it has
+  // Waits until `match` accepts a line of the log from byte `from` on; whether one did.
+  bool WaitForMatch(const std::function<bool(std::string_view line)>& match,
+                    milliseconds timeout, size_t from);
 
   pid_t pid_ = -1;
   std::string log_path_;
