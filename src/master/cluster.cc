@@ -169,9 +169,15 @@ absl::Status Cluster::Load() {
 void Cluster::CommitLocked(st::Batch batch, std::function<void(absl::Status)> done) {
   std::vector<std::string> finalized = std::move(finalized_in_batch_);
   finalized_in_batch_.clear();
+  std::vector<std::function<void(ClusterObserver&)>> notes = std::move(notes_in_batch_);
+  notes_in_batch_.clear();
   store_.CommitAsync(std::move(batch), [this, ticket = Ticket(), done = std::move(done),
-                                        finalized = std::move(finalized)](absl::Status s) {
+                                        finalized = std::move(finalized),
+                                        notes = std::move(notes)](absl::Status s) {
     if (!s.ok()) StoreFailed(s);
+    if (ClusterObserver* observer = observer_.load(); s.ok() && observer != nullptr) {
+      for (const auto& note : notes) note(*observer);
+    }
     if (!finalized.empty()) {
       std::lock_guard<std::mutex> lock(final_mu_);
       for (const std::string& id : finalized) finalizing_.erase(id);
@@ -228,8 +234,20 @@ void Cluster::AppendEvent(st::Batch& batch, const st::TaskRecord& task,
   event.to_state = task.status;
   event.at = NowMs();
   event.detail = std::move(detail);
+  if (observer_.load() != nullptr) {
+    notes_in_batch_.push_back([task, event](ClusterObserver& o) { o.OnTaskEvent(task, event); });
+  }
   batch.AppendTaskEvent(std::move(event));
 }
+
+void Cluster::NoteWorkerLocked(const WorkerEntry& worker, bool removed) {
+  if (observer_.load() == nullptr) return;
+  WorkerView view = ViewOfLocked(worker);
+  notes_in_batch_.push_back(
+      [view = std::move(view), removed](ClusterObserver& o) { o.OnWorkerChanged(view, removed); });
+}
+
+void Cluster::SetObserver(ClusterObserver* observer) { observer_.store(observer); }
 
 std::string Cluster::NextTaskIdLocked(st::Batch& batch) {
   for (;;) {
@@ -457,6 +475,7 @@ absl::Status Cluster::RegisterWorker(const std::string& worker_id, const std::st
   if (absl::Status s = view_.UpsertWorker({worker_id, address, false, {}, {}}); !s.ok()) return s;
   st::Batch batch;
   batch.UpsertWorker(worker->record);
+  NoteWorkerLocked(*worker, false);
   workers_.emplace(worker_id, std::move(worker));
   Log(StrCat("worker ", worker_id, " registered at ", address, "; notifying it"));
   absl::Status committed = CommitAndWait(lock, std::move(batch));
@@ -478,6 +497,7 @@ absl::Status Cluster::UnregisterWorker(const std::string& worker_id) {
         StrCat("worker \"", worker_id, "\" has ", placed.size(), " task(s) placed on it (first: ",
                *placed.begin(), "); cancel them or wait for them to end"));
   }
+  NoteWorkerLocked(*it->second, true);
   (void)view_.RemoveWorker(worker_id);
   workers_.erase(it);
   st::Batch batch;
@@ -496,6 +516,7 @@ void Cluster::SetWorkerActiveLocked(WorkerEntry& worker, bool active, st::Batch&
   batch.SetWorkerStatus(worker.record.worker_id, active, worker.record.last_heartbeat,
                         worker.record.updated_at);
   worker.last_persisted = clock_.Now();
+  NoteWorkerLocked(worker, false);
   if (active) MarkDirtyLocked();
 }
 
@@ -535,6 +556,7 @@ absl::Status Cluster::WorkerJoined(const WorkerJoin& join) {
   (void)view_.SetActive(join.worker_id, true);
   st::Batch batch;
   batch.UpsertWorker(worker.record);
+  NoteWorkerLocked(worker, false);
 
   // Reconcile what the worker runs with what this master placed there.
   std::set<std::string> reported(join.running_task_ids.begin(), join.running_task_ids.end());
@@ -613,6 +635,11 @@ absl::StatusOr<HeartbeatOutcome> Cluster::Heartbeat(const HeartbeatInput& beat) 
     }
   }
   if (!batch.empty()) CommitLocked(std::move(batch), nullptr);
+  if (ClusterObserver* observer = observer_.load()) {
+    WorkerView view = ViewOfLocked(worker);
+    lock.unlock();
+    observer->OnHeartbeat(view);
+  }
   return outcome;
 }
 

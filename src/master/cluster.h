@@ -146,6 +146,21 @@ struct ClusterCounts {
   size_t workers = 0, active_workers = 0, queued = 0, scheduled = 0, running = 0;
 };
 
+// Receives what changes in the cluster, for telemetry, metrics and event streams.
+// Task events and worker changes arrive once their change is committed, in commit order,
+// on the store's thread; heartbeats arrive on the caller's thread as they are taken in.
+// Every method must be quick and must not call back into the Cluster.
+class ClusterObserver {
+ public:
+  virtual ~ClusterObserver() = default;
+  // A heartbeat was taken in; the worker as it now stands.
+  virtual void OnHeartbeat(const WorkerView& worker) = 0;
+  // A worker was registered, joined, became active or inactive, or (`removed`) left.
+  virtual void OnWorkerChanged(const WorkerView& worker, bool removed) = 0;
+  // A task changed state (`event` says from what to what); `task` as it now stands.
+  virtual void OnTaskEvent(const store::TaskRecord& task, const store::TaskEvent& event) = 0;
+};
+
 class Cluster {
  public:
   // Loads the store's snapshot: workers (inactive until they are heard from again),
@@ -209,6 +224,9 @@ class Cluster {
   void CheckLiveness();
   // Wakes every waiter (used at shutdown).
   void Shutdown();
+  // Sets the observer (null: none). Set it before the cluster is used; it must outlive
+  // the cluster.
+  void SetObserver(ClusterObserver* observer);
 
  private:
   struct WorkerEntry;
@@ -248,6 +266,8 @@ class Cluster {
   TaskView ViewOfLocked(const TaskEntry& task) const;
   std::string WaitingReasonLocked(const scheduler::QueuedTask& queued) const;
   void SetWorkerActiveLocked(WorkerEntry& worker, bool active, store::Batch& batch);
+  // Tells the observer about the worker once the batch being built is committed.
+  void NoteWorkerLocked(const WorkerEntry& worker, bool removed);
   absl::Status QueueLocked(TaskEntry& task);
 
   store::Store& store_;
@@ -270,6 +290,10 @@ class Cluster {
   mutable std::mutex final_mu_;
   std::unordered_map<std::string, TaskView> finalizing_;
   std::vector<std::string> finalized_in_batch_;  // guarded by mu_; moved by CommitLocked
+  // Observer notes for the batch being built: delivered after its commit (guarded by mu_;
+  // moved by CommitLocked).
+  std::vector<std::function<void(ClusterObserver&)>> notes_in_batch_;
+  std::atomic<ClusterObserver*> observer_{nullptr};
   std::mutex tickets_mu_;
   std::condition_variable tickets_done_;
   int64_t tickets_ = 0;  // guarded by tickets_mu_

@@ -598,6 +598,46 @@ TEST_F(ClusterTest, BadTaskInputIsRefusedAndNothingIsStored) {
   EXPECT_EQ(listed->size(), 1u);
 }
 
+class RecordingObserver final : public ClusterObserver {
+ public:
+  void OnHeartbeat(const WorkerView& worker) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back("heartbeat " + worker.record.worker_id);
+  }
+  void OnWorkerChanged(const WorkerView& worker, bool removed) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(std::string(removed ? "removed " : "worker ") + worker.record.worker_id +
+                    (worker.record.is_active ? " active" : " inactive"));
+  }
+  void OnTaskEvent(const store::TaskRecord& task, const store::TaskEvent& event) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back("task " + task.task_id + " " + std::string(store::TaskStateName(event.to_state)));
+  }
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu);
+    return lines;
+  }
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+TEST_F(ClusterTest, TheObserverSeesCommittedChangesInOrder) {
+  RecordingObserver observer;
+  cluster_->SetObserver(&observer);
+  AddWorker("w1", 2000, 4 * kGiB);
+  ASSERT_TRUE(cluster_->Heartbeat({"w1"}).ok());
+  ASSERT_TRUE(cluster_->Submit(Task(1000, kGiB)).ok());
+  Schedule();
+  ASSERT_TRUE(Complete("task-1", "w1").ok());
+  ASSERT_TRUE(cluster_->UnregisterWorker("w1").ok());
+  Settle();
+  EXPECT_THAT(observer.Lines(),
+              ElementsAre("worker w1 inactive", "worker w1 active", "heartbeat w1",
+                          "task task-1 pending", "task task-1 scheduled", "task task-1 running",
+                          "task task-1 completed", "removed w1 active"));
+  cluster_->SetObserver(nullptr);
+}
+
 TEST_F(ClusterTest, UnregisterIsRefusedWhileTasksArePlaced) {
   AddWorker("w1", 2000, 4 * kGiB);
   ASSERT_TRUE(cluster_->Submit(Task(1000, kGiB)).ok());
