@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libsqlite3-dev libboost-dev nlohmann-json3-dev
   docker-registry  # a local registry on loopback, for the tests that pull images
+  tmux  # the terminal test of `cloudai shell`
 )
 
 missing=()

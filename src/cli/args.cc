@@ -106,4 +106,48 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const
   return parsed;
 }
 
+absl::StatusOr<std::vector<std::string>> SplitCommandLine(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\\') {
+      if (i + 1 < line.size()) word.push_back(line[++i]);
+      continue;
+    }
+    if (c == '\'') {
+      const size_t end = line.find('\'', i + 1);
+      if (end == std::string::npos) return absl::InvalidArgumentError("unterminated ' quote");
+      word.append(line, i + 1, end - i - 1);
+      i = end;
+      continue;
+    }
+    if (c == '"') {
+      size_t j = i + 1;
+      for (; j < line.size() && line[j] != '"'; ++j) {
+        if (line[j] == '\\' && j + 1 < line.size() &&
+            (line[j + 1] == '"' || line[j + 1] == '\\' || line[j + 1] == '$' ||
+             line[j + 1] == '`')) {
+          ++j;
+        }
+        word.push_back(line[j]);
+      }
+      if (j >= line.size()) return absl::InvalidArgumentError("unterminated \" quote");
+      i = j;
+      continue;
+    }
+    word.push_back(c);
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
 }  // namespace cloudai::cli

@@ -52,6 +52,12 @@ struct ParseSpec {
 // too few or too many arguments.
 absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const ParseSpec& spec);
 
+// Splits a command line typed in `cloudai shell` into words as a POSIX shell would, without
+// expansions: blanks separate words; '...' keeps everything literally; "..." keeps
+// everything but a backslash before " \ $ or `; a backslash outside quotes keeps the next
+// character. INVALID_ARGUMENT for an unterminated quote.
+absl::StatusOr<std::vector<std::string>> SplitCommandLine(const std::string& line);
+
 // `name` written as the user would type it: "-o", "--master", "-cpu_cores".
 std::string FlagDisplayName(const FlagSpec& flag);
 

@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/render.h"
+#include "cli/shell.h"
 #include "cli/verbs.h"
 #include "client/cluster_client.h"
 #include "common/strings.h"
@@ -35,8 +36,17 @@ std::string FlagHelp(const std::vector<const FlagSpec*>& flags) {
   return out;
 }
 
-std::string VerbUsageLine(const Verb& verb) {
-  std::string line = StrCat("cloudai ", verb.name);
+// Whether the messages are for `cloudai shell` (commands without the "cloudai " prefix).
+struct Mode {
+  bool shell = false;
+  client::ClusterClient* client = nullptr;  // the shell's client
+  std::string* created_task_id = nullptr;
+};
+
+std::string Program(const Mode& mode) { return mode.shell ? "" : "cloudai "; }
+
+std::string VerbUsageLine(const Verb& verb, const Mode& mode) {
+  std::string line = StrCat(Program(mode), verb.name);
   if (!verb.synopsis.empty()) StrAppend(&line, " ", verb.synopsis);
   return line;
 }
@@ -52,6 +62,7 @@ std::string GeneralHelp() {
     width = std::max(width, left.size());
     rows.emplace_back(std::move(left), verb.summary);
   }
+  rows.emplace_back("shell", "the interactive shell: the master> prompt, live views");
   for (auto& [left, summary] : rows) {
     left.resize(width, ' ');
     StrAppend(&out, "  ", left, "  ", summary, "\n");
@@ -68,19 +79,37 @@ std::string GeneralHelp() {
   return out;
 }
 
-std::string VerbHelp(const Verb& verb) {
-  std::string out = StrCat("usage: ", VerbUsageLine(verb), "\n\n", verb.summary, "\n");
+std::string VerbHelp(const Verb& verb, const Mode& mode) {
+  std::string out = StrCat("usage: ", VerbUsageLine(verb, mode), "\n\n", verb.summary, "\n");
   if (!verb.details.empty()) StrAppend(&out, "\n", verb.details, "\n");
   if (!verb.flags.empty()) StrAppend(&out, "\nFlags:\n", FlagHelp(verb.flags));
-  StrAppend(&out, "\nGlobal flags:\n", FlagHelp(GlobalFlags()));
+  if (mode.shell) {
+    out += "\nFlag: -o table|json  output format (default: table)\n";
+  } else {
+    StrAppend(&out, "\nGlobal flags:\n", FlagHelp(GlobalFlags()));
+  }
   return out;
 }
 
-int UsageError(std::ostream& err, const std::string& message, const Verb* verb) {
+std::string ShellHelp() {
+  return StrCat(
+      "usage: cloudai [--master HOST:PORT] [--token T | --token-file F] shell\n\n"
+      "The interactive shell: a master> prompt with line editing and history\n"
+      "(~/.cloudai_history), every verb of the cloudai command, and live views: status,\n"
+      "stats <id>, monitor <task_id>. Type help at the prompt for its commands.\n"
+      "When stdin is not a terminal it reads one command per line, without a prompt.\n"
+      "\nGlobal flags:\n",
+      FlagHelp(GlobalFlags()));
+}
+
+int UsageError(std::ostream& err, const std::string& message, const Verb* verb,
+               const Mode& mode) {
   err << "error: " << message << "\n";
   if (verb != nullptr) {
-    err << "usage: " << VerbUsageLine(*verb) << "\n"
-        << "Run 'cloudai help " << verb->name << "' for its flags.\n";
+    err << "usage: " << VerbUsageLine(*verb, mode) << "\n"
+        << "Run '" << Program(mode) << "help " << verb->name << "' for its flags.\n";
+  } else if (mode.shell) {
+    err << "Type 'help' for the commands.\n";
   } else {
     err << "usage: " << kSynopsis << "\n"
         << "Run 'cloudai help' for the verbs.\n";
@@ -107,10 +136,47 @@ int64_t WallNowMs() {
       .count();
 }
 
-}  // namespace
 
-int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-           const CliContext& context) {
+bool ColorWanted(const CliContext& context) {
+  const std::optional<std::string> no_color = context.env("NO_COLOR");
+  return context.stdout_is_tty && (!no_color.has_value() || no_color->empty());
+}
+
+// Connection flags a line gave.
+client::ConnectionFlags ConnectionOf(const ParsedArgs& parsed) {
+  client::ConnectionFlags connection;
+  connection.master = parsed.Get("master");
+  connection.token = parsed.Get("token");
+  connection.token_file = parsed.Get("token-file");
+  return connection;
+}
+
+int RunShellVerbWord(const std::vector<std::string>& rest, std::ostream& out, std::ostream& err,
+                     const CliContext& context) {
+  ParseSpec spec;
+  spec.flags = GlobalFlags();
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, spec);
+  if (!parsed.ok()) {
+    err << "error: " << std::string(parsed.status().message()) << "\n"
+        << "usage: cloudai [--master HOST:PORT] [--token T | --token-file F] shell\n";
+    return kExitUsage;
+  }
+  if (parsed->Has("h")) {
+    out << ShellHelp();
+    return kExitOk;
+  }
+  absl::StatusOr<client::ClientOptions> options =
+      client::ResolveClientOptions(ConnectionOf(*parsed), context.env);
+  if (!options.ok()) {
+    err << "error: " << std::string(options.status().message()) << "\n";
+    return kExitUsage;
+  }
+  client::ClusterClient client(*options);
+  return RunShell(client, context, out, err);
+}
+
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const CliContext& context, const Mode& mode) {
   // Find the verb: the first word that is neither a global flag nor a global flag's value.
   size_t verb_index = args.size();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -119,7 +185,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       verb_index = i;
       break;
     }
-    if (IsHelpToken(arg)) {
+    if (IsHelpToken(arg) && !mode.shell) {
       out << GeneralHelp();
       return kExitOk;
     }
@@ -127,33 +193,41 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     const bool has_value = name.find('=') != std::string::npos;
     if (has_value) name.resize(name.find('='));
     const FlagSpec* flag = FindGlobal(name);
-    if (flag == nullptr) return UsageError(err, StrCat("unknown flag ", arg), nullptr);
+    if (flag == nullptr) return UsageError(err, StrCat("unknown flag ", arg), nullptr, mode);
     if (!flag->value_name.empty() && !has_value) ++i;
   }
-  if (verb_index == args.size()) return UsageError(err, "no verb given", nullptr);
+  if (verb_index == args.size()) return UsageError(err, "no verb given", nullptr, mode);
 
   const std::string& verb_name = args[verb_index];
-  if (verb_name == "help") {
+  if (verb_name == "help" && !mode.shell) {
     if (verb_index + 1 >= args.size()) {
       out << GeneralHelp();
       return kExitOk;
     }
+    if (args[verb_index + 1] == "shell") {
+      out << ShellHelp();
+      return kExitOk;
+    }
     const Verb* verb = FindVerb(args[verb_index + 1]);
     if (verb == nullptr) {
-      return UsageError(err, StrCat("unknown verb \"", args[verb_index + 1], "\""), nullptr);
+      return UsageError(err, StrCat("unknown verb \"", args[verb_index + 1], "\""), nullptr,
+                        mode);
     }
-    out << VerbHelp(*verb);
+    out << VerbHelp(*verb, mode);
     return kExitOk;
   }
-  const Verb* verb = FindVerb(verb_name);
-  if (verb == nullptr) {
-    return UsageError(err, StrCat("unknown verb \"", verb_name, "\""), nullptr);
-  }
-
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
     if (i != verb_index) rest.push_back(args[i]);
   }
+  if (verb_name == "shell" && !mode.shell) return RunShellVerbWord(rest, out, err, context);
+  const Verb* verb = FindVerb(verb_name);
+  if (verb == nullptr) {
+    return UsageError(
+        err, StrCat(mode.shell ? "unknown command \"" : "unknown verb \"", verb_name, "\""),
+        nullptr, mode);
+  }
+
   ParseSpec spec;
   spec.flags = verb->flags;
   for (const FlagSpec* flag : GlobalFlags()) spec.flags.push_back(flag);
@@ -167,14 +241,14 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     for (const std::string& arg : rest) {
       if (arg == "--") break;
       if (IsHelpToken(arg)) {
-        out << VerbHelp(*verb);
+        out << VerbHelp(*verb, mode);
         return kExitOk;
       }
     }
-    return UsageError(err, std::string(parsed.status().message()), verb);
+    return UsageError(err, std::string(parsed.status().message()), verb, mode);
   }
   if (parsed->Has("h")) {
-    out << VerbHelp(*verb);
+    out << VerbHelp(*verb, mode);
     return kExitOk;
   }
 
@@ -183,31 +257,65 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (*format == "json") {
       json = true;
     } else if (*format != "table") {
-      return UsageError(err, StrCat("-o: \"", *format, "\" is not table or json"), verb);
+      return UsageError(err, StrCat("-o: \"", *format, "\" is not table or json"), verb, mode);
     }
   }
 
-  client::ConnectionFlags connection;
-  connection.master = parsed->Get("master");
-  connection.token = parsed->Get("token");
-  connection.token_file = parsed->Get("token-file");
-  absl::StatusOr<client::ClientOptions> options =
-      client::ResolveClientOptions(connection, context.env);
-  if (!options.ok()) {
-    err << "error: " << std::string(options.status().message()) << "\n";
-    return kExitUsage;
+  const client::ConnectionFlags connection = ConnectionOf(*parsed);
+  std::optional<client::ClusterClient> own_client;
+  client::ClusterClient* client = mode.client;
+  if (mode.shell) {
+    if (connection.master || connection.token || connection.token_file) {
+      return UsageError(err,
+                        "--master, --token and --token-file are given when the shell starts",
+                        verb, mode);
+    }
+  } else {
+    absl::StatusOr<client::ClientOptions> options =
+        client::ResolveClientOptions(connection, context.env);
+    if (!options.ok()) {
+      err << "error: " << std::string(options.status().message()) << "\n";
+      return kExitUsage;
+    }
+    own_client.emplace(*options);
+    client = &*own_client;
   }
 
-  client::ClusterClient client(*options);
-  const std::optional<std::string> no_color = context.env("NO_COLOR");
-  Invocation inv{*parsed, out, err, client, false, RenderOptions()};
+  Invocation inv{*parsed, out, err, *client, false, RenderOptions()};
   inv.json = json;
-  inv.render.color = context.stdout_is_tty && (!no_color.has_value() || no_color->empty());
+  inv.render.color = ColorWanted(context);
   inv.render.now_ms = context.now_ms ? context.now_ms() : WallNowMs();
+  inv.in_shell = mode.shell;
+  inv.created_task_id = mode.created_task_id;
   const VerbResult result = verb->run(inv);
   out.flush();
-  if (!result.usage_error.empty()) return UsageError(err, result.usage_error, verb);
+  if (!result.usage_error.empty()) return UsageError(err, result.usage_error, verb, mode);
   return result.exit_code;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           const CliContext& context) {
+  return Run(args, out, err, context, Mode());
+}
+
+int RunShellVerb(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                 const CliContext& context, client::ClusterClient& client,
+                 std::string* created_task_id) {
+  Mode mode;
+  mode.shell = true;
+  mode.client = &client;
+  mode.created_task_id = created_task_id;
+  return Run(args, out, err, context, mode);
+}
+
+std::string ShellVerbHelp(const std::string& name) {
+  const Verb* verb = FindVerb(name);
+  if (verb == nullptr) return "";
+  Mode mode;
+  mode.shell = true;
+  return VerbHelp(*verb, mode);
 }
 
 }  // namespace cloudai::cli

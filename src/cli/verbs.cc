@@ -138,10 +138,12 @@ VerbResult RunTaskOrSubmit(Invocation& inv, bool direct) {
       direct ? inv.client.AssignTask(*task) : inv.client.SubmitTask(*task);
   if (!status.ok()) return Report(status.status(), inv);
   if (inv.json) {
+    if (inv.created_task_id != nullptr) *inv.created_task_id = status->task().task_id();
     inv.out << ToJson(*status);
     return Exit(kExitOk);
   }
   const std::string& id = status->task().task_id();
+  if (inv.created_task_id != nullptr) *inv.created_task_id = id;
   if (direct) {
     inv.out << "Task " << id << " assigned to worker "
             << (status->worker_id().empty() ? task->target_worker_id() : status->worker_id())
@@ -150,7 +152,11 @@ VerbResult RunTaskOrSubmit(Invocation& inv, bool direct) {
     inv.out << "Task " << id << " submitted (" << status->status() << ")\n";
   }
   inv.out << RenderTask(*status, inv.render);
-  inv.out << "Follow its log with: cloudai logs -f " << id << "\n";
+  if (inv.in_shell) {
+    inv.out << "Watch it with: monitor " << id << "\n";
+  } else {
+    inv.out << "Follow its log with: cloudai logs -f " << id << "\n";
+  }
   return Exit(kExitOk);
 }
 
@@ -348,25 +354,30 @@ const Verb* FindVerb(const std::string& name) {
 }
 
 int ReportFailure(const absl::Status& status, const Invocation& inv) {
-  const client::ClientOptions& options = inv.client.options();
+  return ReportFailure(status, inv.client, inv.err);
+}
+
+int ReportFailure(const absl::Status& status, const client::ClusterClient& client,
+                  std::ostream& err) {
+  const client::ClientOptions& options = client.options();
   const std::string message(status.message());
   if (absl::IsDeadlineExceeded(status)) {
-    inv.err << "error: the master at " << options.master_address << " did not answer in time";
-    if (!message.empty()) inv.err << ": " << message;
-    inv.err << "\n";
+    err << "error: the master at " << options.master_address << " did not answer in time";
+    if (!message.empty()) err << ": " << message;
+    err << "\n";
     return kExitUnreachable;
   }
   if (absl::IsUnavailable(status)) {
-    inv.err << "error: master at " << options.master_address << " unavailable";
-    if (!message.empty()) inv.err << ": " << message;
-    inv.err << "\n";
+    err << "error: master at " << options.master_address << " unavailable";
+    if (!message.empty()) err << ": " << message;
+    err << "\n";
     return kExitUnreachable;
   }
-  inv.err << "error: " << (message.empty() ? status.ToString() : message);
+  err << "error: " << (message.empty() ? status.ToString() : message);
   if (absl::IsUnauthenticated(status)) {
-    inv.err << " (token from " << options.token_source << ")";
+    err << " (token from " << options.token_source << ")";
   }
-  inv.err << "\n";
+  err << "\n";
   return kExitRefused;
 }
 

@@ -23,6 +23,10 @@ struct Invocation {
   client::ClusterClient& client;
   bool json = false;
   RenderOptions render;
+  // Run inside `cloudai shell`: hints name the shell's commands ("monitor <id>").
+  bool in_shell = false;
+  // When set, `task` and `submit` store the id of the task they created here.
+  std::string* created_task_id = nullptr;
 };
 
 // What a verb returns: an exit code, or a usage error (its message) that the caller prints
@@ -55,5 +59,8 @@ const std::vector<const FlagSpec*>& GlobalFlags();
 
 // Prints `status` as the master's refusal or as unreachable; returns the exit code.
 int ReportFailure(const absl::Status& status, const Invocation& inv);
+// The same for a call made outside a verb (the shell's live views).
+int ReportFailure(const absl::Status& status, const client::ClusterClient& client,
+                  std::ostream& err);
 
 }  // namespace cloudai::cli
