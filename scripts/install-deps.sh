@@ -8,7 +8,9 @@ PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libsqlite3-dev libboost-dev nlohmann-json3-dev
+  prometheus  # promtool and a Prometheus server, for the /metrics tests
   docker-registry  # a local registry on loopback, for the tests that pull images
+  chromium  # the dashboard's browser tests (web/test/run.sh; node and npm come with the image)
   tmux  # the terminal test of `cloudai shell`
 )
 

@@ -1,11 +1,9 @@
-// ClusterServiceImpl: the client-facing RPCs (the CLI, later the dashboard and the MCP
-// server), translated into Cluster calls.
+// ClusterServiceImpl: the client-facing RPCs (the CLI, the MCP server), a thin gRPC
+// adapter over ClusterApi (cluster_api.h), which the REST API shares.
 //
 // Every call must carry the admin token ("authorization: Bearer <token>"); without it
 // the call fails with UNAUTHENTICATED before anything is read. Errors map to gRPC codes
 // as docs/cluster.md lists them, with messages that name the field or the reason.
-// StreamTaskLogs serves a finished task's stored logs itself and proxies a running
-// task's logs from its worker over the worker's long-lived channel.
 //
 // Thread safety: gRPC calls the methods from its threads concurrently.
 #pragma once
@@ -13,15 +11,13 @@
 #include <string>
 
 #include "cloudai/v1/cluster.grpc.pb.h"
-#include "master/cluster.h"
-#include "master/grpc_worker_gateway.h"
+#include "master/cluster_api.h"
 
 namespace cloudai::master {
 
 class ClusterServiceImpl final : public v1::ClusterService::Service {
  public:
-  ClusterServiceImpl(Cluster& cluster, GrpcWorkerGateway& gateway, std::string admin_token)
-      : cluster_(cluster), gateway_(gateway), token_(std::move(admin_token)) {}
+  explicit ClusterServiceImpl(ClusterApi& api) : api_(api) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext* context, const v1::RegisterWorkerRequest* request,
                               v1::Ack* response) override;
@@ -49,9 +45,7 @@ class ClusterServiceImpl final : public v1::ClusterService::Service {
  private:
   grpc::Status Authorize(const grpc::ServerContext& context) const;
 
-  Cluster& cluster_;
-  GrpcWorkerGateway& gateway_;
-  const std::string token_;
+  ClusterApi& api_;
 };
 
 }  // namespace cloudai::master

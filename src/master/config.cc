@@ -50,6 +50,30 @@ const std::vector<Setting>& Settings() {
          c.http_listen = *a;
          return absl::OkStatus();
        }},
+      {"CLOUDAI_HTTP_ALLOWED_ORIGINS", "http-allowed-origins",
+       "comma-separated origins (scheme://host[:port]) whose pages may use the HTTP API",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         std::vector<std::string> origins;
+         std::string_view rest = v;
+         while (!rest.empty()) {
+           size_t comma = rest.find(',');
+           std::string origin = AsciiLower(StripWhitespace(rest.substr(0, comma)));
+           rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+           if (origin.empty()) continue;
+           while (!origin.empty() && origin.back() == '/') origin.pop_back();
+           const bool has_scheme =
+               origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
+           if (!has_scheme || origin == "http://" || origin == "https://" ||
+               origin.find('/', origin.find("//") + 2) != std::string::npos || origin == "*") {
+             return absl::InvalidArgumentError(
+                 StrCat(f, ": \"", origin, "\" is not an origin; use scheme://host[:port], "
+                           "e.g. https://ops.example.com (no wildcard)"));
+           }
+           origins.push_back(std::move(origin));
+         }
+         c.http_allowed_origins = std::move(origins);
+         return absl::OkStatus();
+       }},
       {"CLOUDAI_STATE_DIR", "state-dir", "directory for the database and the admin token",
        [](MasterConfig& c, const std::string& v, const std::string& f) {
          if (v.empty()) return absl::InvalidArgumentError(StrCat(f, ": must not be empty"));

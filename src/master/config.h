@@ -4,6 +4,9 @@
 //   variable                      flag                      default
 //   GRPC_PORT                     --grpc-port               :50051      ("[host]:port")
 //   HTTP_PORT                     --http-port               127.0.0.1:8080
+//   CLOUDAI_HTTP_ALLOWED_ORIGINS  --http-allowed-origins    none (comma-separated origins, e.g.
+//                                                           https://ops.example.com, whose pages
+//                                                           may call the HTTP API; docs/http.md)
 //   CLOUDAI_STATE_DIR             --state-dir               ./cloudai-state
 //   CLOUDAI_STORE                 --store                   sqlite:<state dir>/cloudai.db
 //   CLOUDAI_MASTER_ID             --master-id               master-<hostname>
@@ -38,6 +41,7 @@ namespace cloudai::master {
 struct MasterConfig {
   std::string grpc_listen = "0.0.0.0:50051";
   std::string http_listen = "127.0.0.1:8080";
+  std::vector<std::string> http_allowed_origins;  // scheme://host[:port], lower case
   std::string state_dir = "./cloudai-state";
   std::string store_url;  // filled from state_dir when empty
   std::string master_id;

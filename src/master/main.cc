@@ -19,9 +19,11 @@
 #include "common/system_info.h"
 #include "master/admin_token.h"
 #include "master/cluster.h"
+#include "master/cluster_api.h"
 #include "master/cluster_service.h"
 #include "master/config.h"
 #include "master/grpc_worker_gateway.h"
+#include "master/http/http_frontend.h"
 #include "master/master_service.h"
 #include "store/store.h"
 
@@ -102,8 +104,15 @@ int Run(int argc, char** argv) {
     return Fail(StrCat("cannot load the cluster state: ", std::string(cluster.status().message())));
   }
 
+  ClusterApi api(**cluster, **store, gateway, *token);
+  http::HttpFrontendOptions http_options;
+  http_options.listen = config->http_listen;
+  http_options.allowed_origins = config->http_allowed_origins;
+  http::HttpFrontend http_frontend(api, http_options);
+  (*cluster)->SetObserver(&http_frontend.feed());
+
   MasterServiceImpl master_service(**cluster);
-  ClusterServiceImpl cluster_service(**cluster, gateway, *token);
+  ClusterServiceImpl cluster_service(api);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(config->grpc_listen, grpc::InsecureServerCredentials(), &bound_port);
@@ -115,6 +124,13 @@ int Run(int argc, char** argv) {
   if (!server || bound_port == 0) {
     return Fail(StrCat("cannot listen on ", config->grpc_listen,
                        " (in use, or not an address of this machine); set GRPC_PORT or --grpc-port"));
+  }
+
+  if (absl::Status http_started = http_frontend.Start(); !http_started.ok()) {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    return Fail(StrCat(std::string(http_started.message()),
+                       " (in use, or not an address of this machine); set HTTP_PORT or "
+                       "--http-port"));
   }
 
   std::atomic<bool> stopping{false};
@@ -139,6 +155,7 @@ int Run(int argc, char** argv) {
             << "), store " << config->store_url << ", scheduler " << config->scheduler << "\n"
             << "cloudai-master: serving gRPC on " << config->grpc_listen << " (advertised as "
             << config->advertise_address << ")\n"
+            << "cloudai-master: serving HTTP on " << config->http_listen << "\n"
             << "cloudai-master: admin token in " << AdminTokenPath(config->state_dir) << std::endl;
   (*cluster)->AnnounceToAll();
 
@@ -147,12 +164,14 @@ int Run(int argc, char** argv) {
   std::cout << "cloudai-master: " << (store_failed ? "store failure" : strsignal(sig))
             << ", shutting down" << std::endl;
   stopping = true;
+  http_frontend.Stop();
   (*cluster)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   scheduler.join();
   liveness.join();
   gateway.Stop();
   (*store)->Close();
+  (*cluster)->SetObserver(nullptr);
   std::cout << "cloudai-master: stopped" << std::endl;
   return store_failed ? kExitStoreFailure : 0;
 }

@@ -1,0 +1,65 @@
+#include "master/http/websocket_hub.h"
+
+#include <vector>
+
+namespace cloudai::master::http {
+
+uint64_t WebSocketHub::Add(std::shared_ptr<Subscriber> subscriber, Subscription subscription,
+                           const std::function<std::string()>& first) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (first) {
+    if (!subscriber->Offer(std::make_shared<const std::string>(first()))) {
+      subscriber->Drop("too slow");
+      dropped_++;
+      return 0;
+    }
+  }
+  const uint64_t id = next_id_++;
+  entries_.emplace(id, Entry{std::move(subscriber), std::move(subscription)});
+  return id;
+}
+
+void WebSocketHub::Remove(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(id);
+}
+
+void WebSocketHub::Publish(const Message& message,
+                           const std::function<bool(const Subscription&)>& wants) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (wants(it->second.subscription) && !it->second.subscriber->Offer(message)) {
+      it->second.subscriber->Drop("too slow");
+      dropped_++;
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WebSocketHub::PublishHeartbeat(const std::string& worker_id, Message message) {
+  Publish(message, [&worker_id](const Subscription& s) {
+    return s.stream == Subscription::Stream::kTelemetry &&
+           (s.worker_id.empty() || s.worker_id == worker_id);
+  });
+}
+
+void WebSocketHub::PublishWorker(const std::string& worker_id, Message message) {
+  Publish(message, [&worker_id](const Subscription& s) {
+    return s.stream == Subscription::Stream::kEvents || s.worker_id.empty() ||
+           s.worker_id == worker_id;
+  });
+}
+
+void WebSocketHub::PublishTask(Message message) {
+  Publish(message,
+          [](const Subscription& s) { return s.stream == Subscription::Stream::kEvents; });
+}
+
+size_t WebSocketHub::clients() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+}  // namespace cloudai::master::http

@@ -1,0 +1,212 @@
+// End to end: a real cloudai-master and cloudai-worker (exec driver), the dashboard the
+// master serves, driven in headless Chromium. The worker is registered over REST while
+// the dashboard looks on; a task submitted over REST prints lines with sleeps; the test
+// sees it in the list, its logs streamed on its page, its timeline and final state.
+// Screenshots go to $DASHBOARD_SCREENSHOTS (default web/test/screenshots/).
+//
+//   CLOUDAI_MASTER_BIN=build/src/master/cloudai-master \
+//   CLOUDAI_WORKER_BIN=build/src/worker/agent/cloudai-worker \
+//   node --test web/test/dashboard.test.mjs          (or: web/test/run.sh MASTER WORKER)
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_DIR, launchBrowser, newPage, freePort, restClient, waitFor, dashboardStory, shot } from './lib.mjs';
+
+const WEB_DIR = path.resolve(TEST_DIR, '..');
+
+// The dashboard's files as cmake/EmbedWebAssets.cmake picks them (no dotfiles, tests,
+// node_modules or backups).
+function webFiles(dir = WEB_DIR, prefix = '') {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (entry.name.startsWith('.') || entry.name.endsWith('~')) continue;
+    if (entry.isDirectory()) {
+      if (['node_modules', 'test', 'tests'].includes(entry.name)) continue;
+      out.push(...webFiles(path.join(dir, entry.name), `${rel}/`));
+    } else {
+      out.push(rel);
+    }
+  }
+  return out;
+}
+
+const MASTER_BIN = process.env.CLOUDAI_MASTER_BIN || '';
+const WORKER_BIN = process.env.CLOUDAI_WORKER_BIN || '';
+
+// Variables that would leak a developer's setup into the processes under test
+// (tests/integration/cluster.cc's list).
+const FOREIGN_ENV = ['CLOUDAI_MASTER', 'CLOUDAI_TOKEN', 'CLOUDAI_STATE_DIR', 'CLOUDAI_STORE',
+  'CLOUDAI_MASTER_ID', 'CLOUDAI_ADVERTISE_ADDRESS', 'CLOUDAI_SCHEDULER', 'CLOUDAI_INACTIVITY_TIMEOUT',
+  'CLOUDAI_LOST_GRACE', 'CLOUDAI_QUEUE_INTERVAL', 'CLOUDAI_MAX_LOG_BYTES', 'GRPC_PORT', 'HTTP_PORT',
+  'CLOUDAI_HTTP_ALLOWED_ORIGINS'];
+
+// A child process whose output goes to a log file and is scanned for lines.
+class Proc {
+  constructor(name, bin, args, { cwd, logPath }) {
+    this.name = name;
+    this.logPath = logPath;
+    this.output = '';
+    this.exited = null;
+    const env = { ...process.env };
+    for (const k of FOREIGN_ENV) delete env[k];
+    this.log = fs.createWriteStream(logPath);
+    this.child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const take = (chunk) => {
+      this.output += chunk.toString();
+      this.log.write(chunk);
+    };
+    this.child.stdout.on('data', take);
+    this.child.stderr.on('data', take);
+    this.child.on('exit', (code, signal) => { this.exited = { code, signal }; });
+    this.child.on('error', (err) => { this.exited = { error: err.message }; this.output += `\n[spawn error] ${err.message}\n`; });
+    this.description = `${bin} ${args.join(' ')}`;
+  }
+
+  async waitForRegex(re, timeout, what) {
+    return waitFor(() => {
+      const m = this.output.match(re);
+      if (m) return m;
+      if (this.exited) throw new Error(`${this.name} exited (${JSON.stringify(this.exited)}) before printing ${what}`);
+      return null;
+    }, { timeout, what: `${this.name} to print ${what}` });
+  }
+
+  tail(lines = 40) {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  async stop() {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const gone = await waitFor(() => this.exited, { timeout: 5000, what: `${this.name} to exit` }).catch(() => null);
+    if (!gone) this.child.kill('SIGKILL');
+    this.log.end();
+  }
+}
+
+test('dashboard end to end with a real master and worker', { skip: !MASTER_BIN || !WORKER_BIN ? 'set CLOUDAI_MASTER_BIN and CLOUDAI_WORKER_BIN (web/test/run.sh MASTER WORKER)' : false }, async (t) => {
+  for (const bin of [MASTER_BIN, WORKER_BIN]) assert.ok(fs.existsSync(bin), `no binary at ${bin}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudai-dashboard-'));
+  const stateDir = path.join(dir, 'state');
+  const workDir = path.join(dir, 'worker-w1');
+  fs.mkdirSync(stateDir);
+  fs.mkdirSync(workDir);
+  const grpcPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === grpcPort) httpPort = await freePort();
+  const procs = [];
+  let browser = null;
+  let failed = false;
+
+  t.after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    for (const p of procs.reverse()) await p.stop();
+    if (failed || process.env.KEEP_TEST_DIR) {
+      console.error(`# files of this test kept in ${dir}`);
+      for (const p of procs) console.error(`# ---- ${p.name}: ${p.description}\n# log ${p.logPath}, last lines:\n${p.tail()}`);
+    } else {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  // Steps run in order; after a failure the rest are skipped (they would only cascade).
+  let page = null;
+  const step = (name, fn) => t.test(name, { skip: failed ? 'an earlier step failed' : false }, async (st) => {
+    try {
+      await fn(st);
+    } catch (err) {
+      failed = true;
+      if (page) await shot(page, 'e2e-99-failure').catch(() => {});
+      throw err;
+    }
+  });
+
+  const master = new Proc('master', MASTER_BIN, [
+    '--grpc-port', `127.0.0.1:${grpcPort}`,
+    '--http-port', `127.0.0.1:${httpPort}`,
+    '--advertise-address', `127.0.0.1:${grpcPort}`,
+    '--state-dir', stateDir,
+    '--inactivity-timeout', '5s',
+    '--lost-grace', '10s',
+    '--queue-interval', '1s',
+  ], { cwd: dir, logPath: path.join(dir, 'master.log') });
+  procs.push(master);
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  let token = '';
+
+  await step('the master starts and serves HTTP with the dashboard', async () => {
+    await master.waitForRegex(/serving gRPC on/, 20000, '"serving gRPC on"');
+    token = await waitFor(() => {
+      try { return fs.readFileSync(path.join(stateDir, 'admin.token'), 'utf8').trim(); } catch { return ''; }
+    }, { timeout: 5000, what: 'the admin token' });
+    // The HTTP side: its banner, or an answer on the port.
+    await waitFor(async () => {
+      if (/serving HTTP on/.test(master.output)) return true;
+      const res = await fetch(`${baseUrl}/api/v1/workers`, { headers: { Authorization: `Bearer ${token}` } });
+      return res.ok;
+    }, { timeout: 20000, what: `the master's HTTP server on ${baseUrl} ("serving HTTP on" or GET /api/v1/workers)` });
+    const index = await (await fetch(`${baseUrl}/`)).text();
+    assert.match(index, /CloudAI dashboard/, 'GET / serves web/index.html (not the placeholder page)');
+    const js = await fetch(`${baseUrl}/static/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') || '', /javascript/);
+    // The master embeds web/ at build time: a stale binary tests stale pages.
+    const stale = [];
+    for (const rel of webFiles()) {
+      const res = await fetch(`${baseUrl}/static/${rel}`);
+      const served = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200 || !served.equals(fs.readFileSync(path.join(WEB_DIR, rel)))) stale.push(`${rel} (HTTP ${res.status})`);
+    }
+    assert.deepEqual(stale, [], `the master serves other files than web/ holds (rebuild ${MASTER_BIN}): ${stale.join(', ')}`);
+    const noToken = await fetch(`${baseUrl}/api/v1/workers`);
+    assert.equal(noToken.status, 401, 'the API needs the token');
+  });
+
+  const workerId = 'dash-w1';
+  const worker = new Proc('worker', WORKER_BIN, [
+    '--id', workerId,
+    '--port', String(await freePort()),
+    '--listen-host', '127.0.0.1',
+    '--advertise-host', '127.0.0.1',
+    '--driver', 'exec',
+    '--work-dir', workDir,
+    '--heartbeat-interval', '500ms',
+  ], { cwd: workDir, logPath: path.join(dir, 'worker.log') });
+  procs.push(worker);
+  let workerAddress = '';
+  await step('the worker starts (exec driver)', async () => {
+    const m = await worker.waitForRegex(/worker (\S+) serving on (\S+) \(driver (\w+)\)/, 20000, '"worker <id> serving on <ip:port> (driver exec)"');
+    assert.equal(m[1], workerId);
+    assert.equal(m[3], 'exec');
+    workerAddress = m[2];
+  });
+
+  browser = await launchBrowser();
+  page = await newPage(browser);
+  const rest = restClient(baseUrl, token);
+  const lines = ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'];
+  if (!failed) {
+    await dashboardStory({ test: step }, {
+      page, baseUrl, token, workerId, prefix: 'e2e',
+      joinWorker: async () => {
+        const ack = await rest('POST', '/workers', { worker_id: workerId, worker_ip: workerAddress });
+        assert.notEqual(ack.success, false, `POST /workers: ${JSON.stringify(ack)}`);
+      },
+      taskBody: {
+        docker_image: 'exec',
+        command: `for i in 1 2 3 4 5; do echo "line $i"; sleep 0.7; done`,
+        req_cpu: '250', req_memory: '32',
+      },
+      expectLines: lines,
+    });
+  }
+
+  await step('the master and the worker are still up', () => {
+    assert.equal(master.exited, null, `master exited: ${master.tail()}`);
+    assert.equal(worker.exited, null, `worker exited: ${worker.tail()}`);
+  });
+});
