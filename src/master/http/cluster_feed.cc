@@ -47,6 +47,7 @@ void ClusterFeed::Push(Item item, bool droppable) {
 
 void ClusterFeed::OnHeartbeat(const WorkerView& worker) {
   metrics_.RecordHeartbeat();
+  if (!hub_.HasSubscribers(Subscription::Stream::kTelemetry)) return;
   Item item;
   item.kind = Item::Kind::kHeartbeat;
   item.worker = worker;
@@ -55,6 +56,10 @@ void ClusterFeed::OnHeartbeat(const WorkerView& worker) {
 }
 
 void ClusterFeed::OnWorkerChanged(const WorkerView& worker, bool removed) {
+  if (!hub_.HasSubscribers(Subscription::Stream::kTelemetry) &&
+      !hub_.HasSubscribers(Subscription::Stream::kEvents)) {
+    return;
+  }
   Item item;
   item.kind = Item::Kind::kWorker;
   item.worker = worker;
@@ -64,6 +69,7 @@ void ClusterFeed::OnWorkerChanged(const WorkerView& worker, bool removed) {
 
 void ClusterFeed::OnTaskEvent(const store::TaskRecord& task, const store::TaskEvent& event) {
   metrics_.RecordTaskEvent(task, event);
+  if (!hub_.HasSubscribers(Subscription::Stream::kEvents)) return;
   Item item;
   item.kind = Item::Kind::kTask;
   item.task = task;

@@ -15,13 +15,25 @@ uint64_t WebSocketHub::Add(std::shared_ptr<Subscriber> subscriber, Subscription 
     }
   }
   const uint64_t id = next_id_++;
+  Count(subscription, +1);
   entries_.emplace(id, Entry{std::move(subscriber), std::move(subscription)});
   return id;
 }
 
 void WebSocketHub::Remove(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  entries_.erase(id);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  Count(it->second.subscription, -1);
+  entries_.erase(it);
+}
+
+void WebSocketHub::Count(const Subscription& subscription, int delta) {
+  (subscription.stream == Subscription::Stream::kTelemetry ? telemetry_ : events_) += delta;
+}
+
+bool WebSocketHub::HasSubscribers(Subscription::Stream stream) const {
+  return (stream == Subscription::Stream::kTelemetry ? telemetry_ : events_).load() > 0;
 }
 
 void WebSocketHub::Publish(const Message& message,
@@ -31,6 +43,7 @@ void WebSocketHub::Publish(const Message& message,
     if (wants(it->second.subscription) && !it->second.subscriber->Offer(message)) {
       it->second.subscriber->Drop("too slow");
       dropped_++;
+      Count(it->second.subscription, -1);
       it = entries_.erase(it);
     } else {
       ++it;

@@ -57,6 +57,9 @@ class WebSocketHub {
   void PublishTask(Message message);
 
   size_t clients() const;
+  // Whether any client listens to `stream` now (a cheap check, to skip building
+  // messages nobody would receive).
+  bool HasSubscribers(Subscription::Stream stream) const;
   // Subscribers dropped for being too slow, since start.
   uint64_t dropped_clients() const { return dropped_.load(); }
 
@@ -68,7 +71,11 @@ class WebSocketHub {
   // Offers to every entry `wants` accepts; drops the ones that are full.
   void Publish(const Message& message, const std::function<bool(const Subscription&)>& wants);
 
+  void Count(const Subscription& subscription, int delta);  // with mu_ held
+
   mutable std::mutex mu_;
+  std::atomic<int> telemetry_{0};
+  std::atomic<int> events_{0};
   std::map<uint64_t, Entry> entries_;  // guarded by mu_
   uint64_t next_id_ = 1;               // guarded by mu_
   std::atomic<uint64_t> dropped_{0};
