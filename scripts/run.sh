@@ -125,9 +125,11 @@ cloudai workers
 cat <<EOF
 
 The cluster is running: master $master, workers worker-1 and worker-2 ($driver driver).
+Dashboard: http://127.0.0.1:8080/ (it asks for the admin token: $demo/state/admin.token).
 Logs are in $demo/*.log. Try:
   export CLOUDAI_MASTER=$master CLOUDAI_STATE_DIR=$demo/state
   $bin/cli/cloudai submit $image -cpu_cores 0.5 -- 'echo hi'
   $bin/cli/cloudai logs -f task-1
+  $bin/cli/cloudai shell
 Stop it with: scripts/run.sh stop
 EOF
