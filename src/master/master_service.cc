@@ -57,28 +57,35 @@ grpc::Status MasterServiceImpl::RegisterWorker(grpc::ServerContext*, const v1::W
   return grpc::Status::OK;
 }
 
-grpc::Status MasterServiceImpl::SendHeartbeat(grpc::ServerContext*, const v1::Heartbeat* request,
-                                              v1::HeartbeatAck* response) {
+grpc::ServerUnaryReactor* MasterServiceImpl::SendHeartbeat(grpc::CallbackServerContext* context,
+                                                           const v1::Heartbeat* request,
+                                                           v1::HeartbeatAck* response) {
+  Beat(*request, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+void MasterServiceImpl::Beat(const v1::Heartbeat& request, v1::HeartbeatAck* response) {
   HeartbeatInput beat;
-  beat.worker_id = request->worker_id();
-  beat.cpu_usage = Percent(request->cpu_usage());
-  beat.memory_usage = Percent(request->memory_usage());
-  beat.storage_usage = Percent(request->storage_usage());
-  beat.gpu_usage = Percent(request->gpu_usage());
-  absl::Status status = CheckRunning(request->running_tasks(), &beat.running_task_ids);
+  beat.worker_id = request.worker_id();
+  beat.cpu_usage = Percent(request.cpu_usage());
+  beat.memory_usage = Percent(request.memory_usage());
+  beat.storage_usage = Percent(request.storage_usage());
+  beat.gpu_usage = Percent(request.gpu_usage());
+  absl::Status status = CheckRunning(request.running_tasks(), &beat.running_task_ids);
   if (!status.ok()) {
     response->set_success(false);
     response->set_message(std::string(status.message()));
-    return grpc::Status::OK;
+    return;
   }
   absl::StatusOr<HeartbeatOutcome> outcome = cluster_.Heartbeat(beat);
   response->set_success(outcome.ok());
   if (!outcome.ok()) {
     response->set_message(std::string(outcome.status().message()));
-    return grpc::Status::OK;
+    return;
   }
   for (const std::string& id : outcome->unknown_task_ids) response->add_unknown_task_ids(id);
-  return grpc::Status::OK;
 }
 
 grpc::Status MasterServiceImpl::ReportTaskCompletion(grpc::ServerContext*,
