@@ -128,6 +128,15 @@ const std::vector<Setting>& Settings() {
        [](MasterConfig& c, const std::string& v, const std::string& f) {
          return ApplyDuration(&c.queue_interval, v, f, milliseconds(10));
        }},
+      {"CLOUDAI_SHELL", "shell",
+       "the master> prompt on this terminal: auto (when stdin and stdout are terminals), on, off",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         if (v != "auto" && v != "on" && v != "off") {
+           return absl::InvalidArgumentError(StrCat(f, ": \"", v, "\" is not auto, on or off"));
+         }
+         c.shell = v;
+         return absl::OkStatus();
+       }},
       {"CLOUDAI_MAX_LOG_BYTES", "max-log-bytes", "largest log kept per task result",
        [](MasterConfig& c, const std::string& v, const std::string& f) {
          int64_t n = 0;

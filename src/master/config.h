@@ -18,6 +18,7 @@
 //   CLOUDAI_LOST_GRACE            --lost-grace              60s
 //   CLOUDAI_QUEUE_INTERVAL        --queue-interval          5s
 //   CLOUDAI_MAX_LOG_BYTES         --max-log-bytes           1048576
+//   CLOUDAI_SHELL                 --shell                   auto (auto|on|off)
 //
 // The .env file is looked up as the seed's master does: ./.env, ../.env, ../../.env (the
 // first found), or the path in --env-file. Lines are KEY=VALUE; '#' starts a comment;
@@ -51,6 +52,9 @@ struct MasterConfig {
   std::chrono::milliseconds lost_grace{60'000};
   std::chrono::milliseconds queue_interval{5'000};
   int64_t max_log_bytes = 1 << 20;
+  // The `master> ` prompt on the master's own terminal: "auto" (when stdin and stdout are
+  // terminals), "on" or "off".
+  std::string shell = "auto";
   // Where each setting came from ("default", ".env file <path>", "environment", "flag").
   std::map<std::string, std::string> origin;
 };

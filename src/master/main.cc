@@ -1,5 +1,7 @@
 // cloudai-master: the CloudAI master process (see docs/cluster.md).
+#include <fcntl.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +16,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cli/shell.h"
+#include "client/cluster_client.h"
 #include "cloudai/common/clock.h"
 #include "common/strings.h"
 #include "common/system_info.h"
@@ -42,6 +46,15 @@ std::map<std::string, std::string> Environment() {
     if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   return env;
+}
+
+// Where this process's own clients reach its gRPC port.
+std::string LoopbackAddress(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  const std::string host = listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0") return StrCat("127.0.0.1", listen.substr(colon));
+  if (host == "::" || host == "[::]") return StrCat("[::1]", listen.substr(colon));
+  return listen;
 }
 
 int Fail(const std::string& what) {
@@ -159,6 +172,39 @@ int Run(int argc, char** argv) {
             << "cloudai-master: admin token in " << AdminTokenPath(config->state_dir) << std::endl;
   (*cluster)->AnnounceToAll();
 
+  // The master> prompt on the master's own terminal, as seed 001's master has it; exit or
+  // quit there stops the master. Its log lines would land in the middle of the prompt, so
+  // they go to a file in the state directory instead.
+  const bool interactive =
+      config->shell == "on" || (config->shell == "auto" && ::isatty(0) && ::isatty(1));
+  termios saved_terminal{};
+  const bool terminal_saved = interactive && ::tcgetattr(0, &saved_terminal) == 0;
+  std::atomic<bool> shell_ended{false};
+  std::thread shell;
+  if (interactive) {
+    const std::string log_path = StrCat(config->state_dir, "/master.log");
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 2);
+      ::close(fd);
+      std::cout << "cloudai-master: log in " << log_path << std::endl;
+    }
+    shell = std::thread([&] {
+      client::ClientOptions client_options;
+      client_options.master_address = LoopbackAddress(config->grpc_listen);
+      client_options.token = *token;
+      client_options.token_source = AdminTokenPath(config->state_dir);
+      client::ClusterClient client(client_options);
+      cli::CliContext context;
+      context.stdout_is_tty = ::isatty(1);
+      context.in = &std::cin;
+      context.stdin_fd = 0;
+      cli::RunShell(client, context, std::cout, std::cerr);
+      shell_ended = true;
+      ::kill(::getpid(), SIGTERM);
+    });
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
   std::cout << "cloudai-master: " << (store_failed ? "store failure" : strsignal(sig))
@@ -173,6 +219,16 @@ int Run(int argc, char** argv) {
   (*store)->Close();
   (*cluster)->SetObserver(nullptr);
   std::cout << "cloudai-master: stopped" << std::endl;
+  if (terminal_saved) ::tcsetattr(0, TCSANOW, &saved_terminal);
+  if (shell.joinable()) {
+    if (shell_ended) {
+      shell.join();
+    } else {
+      // Stopped by a signal while the prompt waits for a line: nothing more to do there.
+      std::cout.flush();
+      ::_exit(store_failed ? kExitStoreFailure : 0);
+    }
+  }
   return store_failed ? kExitStoreFailure : 0;
 }
 

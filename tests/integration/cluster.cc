@@ -250,6 +250,7 @@ WorkerHandle* ClusterTest::StartRegisteredWorker(const std::string& id,
 // cloudai
 
 std::string ClusterTest::CliBinary() { return CLOUDAI_CLI_BIN; }
+std::string ClusterTest::MasterBinary() { return CLOUDAI_MASTER_BIN; }
 
 std::vector<std::string> ClusterTest::CliPrefix() const {
   return {CLOUDAI_CLI_BIN, "--master", master_address(), "--token-file",

@@ -73,6 +73,8 @@ class ClusterTest : public ::testing::Test {
   bool StartMaster(const std::vector<std::string>& extra_flags = {});
   Process* master() { return master_.get(); }
   std::string master_address() const;
+  // The port of the master's HTTP side (REST, WebSocket, /metrics) on 127.0.0.1.
+  int http_port() const { return http_port_; }
   const std::string& state_dir() const { return state_dir_; }
   std::string Token() const;  // the admin token, without its newline
 
@@ -96,6 +98,7 @@ class ClusterTest : public ::testing::Test {
                               milliseconds timeout = seconds(30));
   // The cloudai binary, for calls that must not get the fixture's flags.
   static std::string CliBinary();
+  static std::string MasterBinary();
   // Starts `cloudai ... <args...>` in the background, its output in `log_name`.
   std::unique_ptr<Process> CliBackground(const std::vector<std::string>& args,
                                          const std::string& log_name);

@@ -245,5 +245,48 @@ TEST_F(ShellTest, APersonAtTheTerminal) {
   EXPECT_THAT(history, ::testing::HasSubstr("monitor shell-t1\n"));
 }
 
+// Seed 001's master has its CLI built in: started on a terminal, cloudai-master itself
+// gives the master> prompt, keeps its log lines out of it, and stops on exit.
+TEST_F(ShellTest, TheMasterOnATerminalGivesThePromptAndStopsOnExit) {
+  const std::string tmux_binary = FindTmux();
+  if (tmux_binary.empty()) {
+    if (UnderCi()) FAIL() << "tmux is not installed (CI=true); run scripts/install-deps.sh";
+    GTEST_SKIP() << "tmux is not installed; skipping the terminal test of the master's prompt";
+  }
+  const std::string home = dir().Sub("home", /*create=*/true);
+  const std::string state = dir().Sub("own-state", /*create=*/true);
+  const int port = FreePort();
+  Tmux tmux(tmux_binary, dir().Sub("tmux.sock"), dir().Sub("tmux", /*create=*/true));
+  ASSERT_TRUE(tmux.Start({"env", StrCat("HOME=", home), "CLOUDAI_HISTORY=", "sh", "-c",
+                          StrCat(MasterBinary(), " --grpc-port 127.0.0.1:", port,
+                                 " --http-port 127.0.0.1:", FreePort(), " --state-dir ", state,
+                                 "; echo master-exited-$?; sleep 60")}));
+  std::string screen;
+  ASSERT_TRUE(tmux.WaitFor(
+      [](const std::string& s) {
+        return s.find("CloudAI shell: master at 127.0.0.1:") != std::string::npos &&
+               LastLine(s) == "master>";
+      },
+      seconds(20), &screen))
+      << screen;
+  EXPECT_NE(screen.find("log in " + state + "/master.log"), std::string::npos) << screen;
+  tmux.Type("workers");
+  tmux.Keys({"Enter"});
+  ASSERT_TRUE(tmux.WaitForText("No workers registered", seconds(10), &screen)) << screen;
+  // The master logs a registration; that line goes to its log file, not over the prompt.
+  tmux.Type("register w9 127.0.0.1:9");
+  tmux.Keys({"Enter"});
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ReadFile(state + "/master.log").find("worker w9 registered") != std::string::npos; },
+      seconds(10)));
+  ASSERT_TRUE(tmux.WaitForText("w9 registered at 127.0.0.1:9", seconds(10), &screen)) << screen;
+  EXPECT_EQ(screen.find("notifying it"), std::string::npos)
+      << "the master's log lines stay out of the prompt: " << screen;
+  tmux.Type("exit");
+  tmux.Keys({"Enter"});
+  ASSERT_TRUE(tmux.WaitForText("master-exited-0", seconds(20), &screen)) << screen;
+  EXPECT_FALSE(PortAcceptsConnections(port)) << "the master stopped";
+}
+
 }  // namespace
 }  // namespace cloudai::integration
