@@ -64,6 +64,7 @@ class BenchCluster {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ + "/state");
     port_ = FreePort();
+    http_port_ = FreePort();
   }
   ~BenchCluster() {
     workers_.clear();
@@ -74,6 +75,10 @@ class BenchCluster {
   const std::string& dir() const { return dir_; }
   std::string state_dir() const { return dir_ + "/state"; }
   std::string address() const { return StrCat("127.0.0.1:", port_); }
+  // The master's HTTP port (REST, WebSocket) on 127.0.0.1.
+  int http_port() const { return http_port_; }
+  // The admin token, once connected.
+  const std::string& token() const { return token_; }
 
   void StartMaster() {
     SpawnMaster("master.log");
@@ -91,7 +96,7 @@ class BenchCluster {
   void SpawnMaster(const std::string& log) {
     ProcessOptions options;
     options.args = {CLOUDAI_MASTER_BIN, "--grpc-port", address(), "--state-dir", state_dir(),
-                    "--http-port", StrCat("127.0.0.1:", FreePort())};
+                    "--http-port", StrCat("127.0.0.1:", http_port_)};
     options.log_path = StrCat(dir_, "/", log);
     std::string error;
     master_ = Process::Start(options, &error);
@@ -175,6 +180,7 @@ class BenchCluster {
   const bool keep_;
   std::string dir_;
   int port_ = 0;
+  int http_port_ = 0;
   std::unique_ptr<Process> master_;
   std::vector<std::unique_ptr<Process>> workers_;
   std::string token_;

@@ -12,18 +12,16 @@
 //
 //   cloudai-bench-telemetry [--workers 10000] [--seconds 30] [--threads 8] [--keep]
 #include <sys/types.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "bench_cluster.h"
+#include "simulated_workers.h"
 
 namespace cloudai::bench {
 namespace {
@@ -33,73 +31,6 @@ struct Flags {
   int seconds = 30;
   int threads = 8;
   bool keep = false;
-};
-
-// The process's user + system CPU time, in seconds.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in(StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = text.rfind(')');
-  if (close == std::string::npos) Die("cannot read /proc/<master>/stat");
-  std::istringstream fields(text.substr(close + 2));
-  std::string skip;
-  for (int i = 3; i < 14; ++i) fields >> skip;  // fields 3..13
-  long utime = 0, stime = 0;
-  fields >> utime >> stime;
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// The master's worker-facing service: here the simulated workers are.
-class Simulator {
- public:
-  Simulator(const std::string& address, int workers) : workers_(workers) {
-    grpc::ChannelArguments args;
-    stub_ = v1::MasterService::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-  }
-  static std::string Id(int i) { return StrCat("sim-", i); }
-
-  void Join(int i) {
-    v1::WorkerInfo info;
-    info.set_worker_id(Id(i));
-    info.set_total_cpu(16000);
-    info.set_total_memory(64 * 1024);
-    info.set_total_storage(512 * 1024);
-    info.set_driver("exec");
-    info.set_hostname(Id(i));
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    v1::RegisterAck ack;
-    grpc::Status s = stub_->RegisterWorker(&context, info, &ack);
-    if (!s.ok() || !ack.success()) Die("join " + Id(i) + ": " + s.error_message() + ack.message());
-  }
-
-  // Worker i's heartbeat; true when acknowledged.
-  bool Beat(int i) {
-    v1::Heartbeat beat;
-    beat.set_worker_id(Id(i));
-    beat.set_cpu_usage(12.5 + i % 50);
-    beat.set_memory_usage(40.25);
-    beat.set_storage_usage(7.5);
-    beat.set_gpu_usage(0);
-    for (int t = 0; t < 2; ++t) {
-      v1::RunningTask* task = beat.add_running_tasks();
-      task->set_task_id(StrCat("sim-task-", i, "-", t));
-      task->set_status("running");
-      task->set_started_at_ms(WallMs() - 60'000);
-    }
-    beat.set_sent_at_ms(WallMs());
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::HeartbeatAck ack;
-    return stub_->SendHeartbeat(&context, beat, &ack).ok() && ack.success();
-  }
-
-  int workers() const { return workers_; }
-
- private:
-  const int workers_;
-  std::unique_ptr<v1::MasterService::Stub> stub_;
 };
 
 int Run(const Flags& flags) {

@@ -474,6 +474,10 @@ void HttpServer::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (!ec) {
+      // Small messages (a heartbeat to a dashboard) go out at once, not after the
+      // kernel's delayed-acknowledgement wait for more to coalesce with.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<HttpSession>(std::move(socket), *this);
       Track(session);
       session->Start();

@@ -78,12 +78,12 @@ std::string Metrics::Render(const MetricsSnapshot& s) const {
   };
   for (int which = 0; which < 2; ++which) {
     const char* name =
-        which == 0 ? "cloudai_worker_resource_total" : "cloudai_worker_resource_allocated";
+        which == 0 ? "cloudai_worker_resource_capacity" : "cloudai_worker_resource_allocated";
     Header(&out, name, "gauge",
            which == 0 ? "A worker's capacity (cpu in cores, memory and storage in bytes, gpu "
                         "in GPUs)."
                       : "What the master has allocated on a worker, in the units of "
-                        "cloudai_worker_resource_total.");
+                        "cloudai_worker_resource_capacity.");
     for (const auto& w : s.workers) {
       const Resources& r = which == 0 ? w.total : w.allocated;
       for (const Dim& d : kDims) {

@@ -39,9 +39,9 @@ TEST(MetricsTest, RendersEveryFamily) {
   EXPECT_TRUE(Has(text, "# TYPE cloudai_workers gauge")) << text;
   EXPECT_TRUE(Has(text, "cloudai_workers{state=\"active\"} 1"));
   EXPECT_TRUE(Has(text, "cloudai_workers{state=\"inactive\"} 1"));
-  EXPECT_TRUE(Has(text, "cloudai_worker_resource_total{worker=\"w\\\"1\",resource=\"cpu\"} 4"));
+  EXPECT_TRUE(Has(text, "cloudai_worker_resource_capacity{worker=\"w\\\"1\",resource=\"cpu\"} 4"));
   EXPECT_TRUE(
-      Has(text, "cloudai_worker_resource_total{worker=\"w\\\"1\",resource=\"memory\"} 1073741824"));
+      Has(text, "cloudai_worker_resource_capacity{worker=\"w\\\"1\",resource=\"memory\"} 1073741824"));
   EXPECT_TRUE(Has(text, "cloudai_worker_resource_allocated{worker=\"w\\\"1\",resource=\"cpu\"} 0.5"));
   EXPECT_TRUE(Has(text, "cloudai_tasks{state=\"pending\"} 3"));
   EXPECT_TRUE(Has(text, "cloudai_tasks_finished_total{state=\"completed\"} 1"));
