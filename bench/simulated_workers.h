@@ -94,4 +94,15 @@ class Simulator {
   std::unique_ptr<v1::MasterService::Stub> stub_;
 };
 
+// Pre-registers `workers` simulated workers on `cluster`'s master and has each join with its
+// capacity. They are registered at one address that refuses connections: the master's
+// announcements fail fast there, as they would for a machine that is down.
+inline std::unique_ptr<Simulator> JoinSimulatedWorkers(BenchCluster& cluster, int workers) {
+  const std::string nowhere = StrCat("127.0.0.1:", FreePort());
+  for (int i = 0; i < workers; ++i) cluster.Register(Simulator::Id(i), nowhere);
+  auto sim = std::make_unique<Simulator>(cluster.address(), workers);
+  for (int i = 0; i < workers; ++i) sim->Join(i);
+  return sim;
+}
+
 }  // namespace cloudai::bench

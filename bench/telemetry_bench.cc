@@ -37,12 +37,8 @@ int Run(const Flags& flags) {
   BenchCluster cluster("telemetry", "exec", flags.keep);
   cluster.StartMaster();
   const pid_t master = cluster.master()->pid();
-  // Every simulated worker is registered at one address that refuses connections: the
-  // master's announcements fail fast there, as they would for a machine that is down.
-  const std::string nowhere = StrCat("127.0.0.1:", FreePort());
-  for (int i = 0; i < flags.workers; ++i) cluster.Register(Simulator::Id(i), nowhere);
-  Simulator sim(cluster.address(), flags.workers);
-  for (int i = 0; i < flags.workers; ++i) sim.Join(i);
+  std::unique_ptr<Simulator> joined = JoinSimulatedWorkers(cluster, flags.workers);
+  Simulator& sim = *joined;
 
   // Baseline: the master with every worker registered, before any heartbeat.
   std::this_thread::sleep_for(std::chrono::seconds(2));
