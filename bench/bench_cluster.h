@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <regex>
 #include <string>
@@ -37,6 +38,34 @@ using SteadyClock = std::chrono::steady_clock;
 [[noreturn]] inline void Die(const std::string& what) {
   std::cerr << "cloudai-bench: " << what << std::endl;
   std::exit(1);
+}
+
+// The benchmarks' command lines: "--name value" for the integer and text flags, "--name"
+// alone for the switches. Anything else prints `usage` and exits 2.
+struct FlagSet {
+  std::map<std::string, int*> ints;
+  std::map<std::string, std::string*> texts;
+  std::map<std::string, bool*> switches;
+};
+inline void ParseFlags(int argc, char** argv, const FlagSet& flags, const std::string& usage) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (auto s = flags.switches.find(arg); s != flags.switches.end()) {
+      *s->second = true;
+      continue;
+    }
+    const bool takes_value = flags.ints.count(arg) != 0 || flags.texts.count(arg) != 0;
+    if (!takes_value || i + 1 >= argc) {
+      std::cerr << (takes_value ? arg + " needs a value\n" : "") << "usage: " << usage << "\n";
+      std::exit(2);
+    }
+    const std::string value = argv[++i];
+    if (auto t = flags.texts.find(arg); t != flags.texts.end()) {
+      *t->second = value;
+    } else {
+      *flags.ints.at(arg) = std::atoi(value.c_str());
+    }
+  }
 }
 
 inline int64_t WallMs() {

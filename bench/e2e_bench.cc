@@ -382,30 +382,16 @@ int Run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   cloudai::bench::Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) cloudai::bench::Die(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--tasks") {
-      flags.tasks = std::atoi(value().c_str());
-    } else if (arg == "--clients") {
-      flags.clients = std::atoi(value().c_str());
-    } else if (arg == "--driver") {
-      flags.driver = value();
-    } else if (arg == "--recovery") {
-      flags.recovery = std::atoi(value().c_str());
-    } else if (arg == "--task-cpu-millis") {
-      flags.task_cpu_millis = std::atoi(value().c_str());
-    } else if (arg == "--keep") {
-      flags.keep = true;
-    } else {
-      std::cerr << "usage: cloudai-bench-e2e [--tasks N] [--clients C] [--driver exec|docker] "
-                   "[--task-cpu-millis M] [--recovery N] [--keep]\n";
-      return 2;
-    }
-  }
+  cloudai::bench::ParseFlags(
+      argc, argv,
+      {.ints = {{"--tasks", &flags.tasks},
+                {"--clients", &flags.clients},
+                {"--recovery", &flags.recovery},
+                {"--task-cpu-millis", &flags.task_cpu_millis}},
+       .texts = {{"--driver", &flags.driver}},
+       .switches = {{"--keep", &flags.keep}}},
+      "cloudai-bench-e2e [--tasks N] [--clients C] [--driver exec|docker] "
+      "[--task-cpu-millis M] [--recovery N] [--keep]");
   if (flags.tasks <= 0 || flags.clients <= 0 || flags.recovery < 0 || flags.task_cpu_millis <= 0 ||
       (flags.driver != "exec" && flags.driver != "docker")) {
     std::cerr << "cloudai-bench-e2e: --tasks and --clients must be positive, --driver exec or "

@@ -98,26 +98,13 @@ int Run(const Flags& flags) {
 
 int main(int argc, char** argv) {
   cloudai::bench::Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> int {
-      if (i + 1 >= argc) cloudai::bench::Die(arg + " needs a value");
-      return std::atoi(argv[++i]);
-    };
-    if (arg == "--workers") {
-      flags.workers = value();
-    } else if (arg == "--seconds") {
-      flags.seconds = value();
-    } else if (arg == "--threads") {
-      flags.threads = value();
-    } else if (arg == "--keep") {
-      flags.keep = true;
-    } else {
-      std::cerr << "usage: cloudai-bench-telemetry [--workers N] [--seconds S] [--threads T] "
-                   "[--keep]\n";
-      return 2;
-    }
-  }
+  cloudai::bench::ParseFlags(
+      argc, argv,
+      {.ints = {{"--workers", &flags.workers},
+                {"--seconds", &flags.seconds},
+                {"--threads", &flags.threads}},
+       .switches = {{"--keep", &flags.keep}}},
+      "cloudai-bench-telemetry [--workers N] [--seconds S] [--threads T] [--keep]");
   if (flags.workers <= 0 || flags.threads <= 0 || flags.seconds < 10) {
     std::cerr << "cloudai-bench-telemetry: --workers and --threads must be positive, --seconds "
                  "at least 10\n";

@@ -12,6 +12,7 @@ PACKAGES=(
   docker-registry  # a local registry on loopback, for the tests that pull images
   chromium  # the dashboard's browser tests (web/test/run.sh; node and npm come with the image)
   tmux  # the terminal test of `cloudai shell`
+  python3  # the HTTP service the allocation tests start
 )
 
 missing=()

@@ -64,9 +64,21 @@ wait_for() {  # wait_for FILE TEXT: until FILE holds TEXT (30 s)
   exit 1
 }
 
+# The service catalog allocations may name: a small web server on the port it is given.
+if [ "$driver" = docker ]; then
+  web_command='httpd -f -p $PORT'
+else
+  web_command='exec python3 -m http.server $PORT --bind 127.0.0.1'
+fi
+cat >"$demo/services.json" <<JSON
+{"services": [{"name": "web", "docker_image": "$image", "command": "$web_command",
+               "cpu": 100, "memory": 64}]}
+JSON
+
 echo "=== starting the master on $master (state in $demo/state)"
 "$bin/master/cloudai-master" --grpc-port "$master"\
-  --state-dir "$demo/state" --queue-interval 1s >"$demo/master.log" 2>&1 &
+  --state-dir "$demo/state" --queue-interval 1s --services-file "$demo/services.json" \
+  >"$demo/master.log" 2>&1 &
 echo $! >"$demo/master.pid"
 wait_for "$demo/master.log" "serving gRPC on"
 
@@ -122,6 +134,19 @@ echo "=== tasks"
 cloudai tasks
 echo "=== workers after the tasks ended"
 cloudai workers
+
+echo
+echo "=== an allocation: two slots for job demo-job for an hour, with the web service"
+cloudai alloc request demo-job -workers 2 -cpu_cores 0.5 -mem 0.25 -ttl 1h -service web \
+  -meta owner=demo
+alloc="$(cloudai -o json alloc list -job demo-job |
+  sed -n 's/.*"allocation_id": "\(alloc-[0-9a-f]*\)".*/\1/p' | head -n1)"
+echo "--- a task inside it (it runs in the allocation's slots, not the general pool)"
+cloudai submit --alloc "$alloc" --id in-allocation "$image" -cpu_cores 0.25 -mem 0.1 -- \
+  'echo running inside the allocation'
+cloudai logs -f in-allocation || true
+echo "=== cluster capacity with the allocation"
+cloudai alloc capacity
 cat <<EOF
 
 The cluster is running: master $master, workers worker-1 and worker-2 ($driver driver).
@@ -131,5 +156,8 @@ Logs are in $demo/*.log. Try:
   $bin/cli/cloudai submit $image -cpu_cores 0.5 -- 'echo hi'
   $bin/cli/cloudai logs -f task-1
   $bin/cli/cloudai shell
+  $bin/cli/cloudai alloc get $alloc
+  $bin/cli/cloudai alloc release $alloc
+Agents: $bin/cli/cloudai mcp (MCP over stdio), or http://127.0.0.1:8080/mcp (docs/mcp.md).
 Stop it with: scripts/run.sh stop
 EOF

@@ -7,13 +7,18 @@ import { mountWorkers } from './views/workers.js';
 import { mountTasks } from './views/tasks.js';
 import { mountTask } from './views/task.js';
 import { mountQueue } from './views/queue.js';
+import { mountWorker } from './views/worker.js';
+import { mountAllocations, mountAllocation } from './views/allocations.js';
 
 const routes = [
   { re: /^\/?$/, name: 'overview', mount: mountOverview, title: 'Overview' },
   { re: /^\/workers\/?$/, name: 'workers', mount: mountWorkers, title: 'Workers' },
+  { re: /^\/workers\/([^/]+)\/?$/, name: 'workers', mount: mountWorker, title: 'Worker' },
   { re: /^\/tasks\/?$/, name: 'tasks', mount: mountTasks, title: 'Tasks' },
   { re: /^\/tasks\/([^/]+)\/?$/, name: 'tasks', mount: mountTask, title: 'Task' },
   { re: /^\/queue\/?$/, name: 'queue', mount: mountQueue, title: 'Queue' },
+  { re: /^\/allocations\/?$/, name: 'allocations', mount: mountAllocations, title: 'Allocations' },
+  { re: /^\/allocations\/([^/]+)\/?$/, name: 'allocations', mount: mountAllocation, title: 'Allocation' },
 ];
 
 const main = document.getElementById('main');

@@ -1,8 +1,17 @@
-// Small line charts on <canvas>: usage percentages (0..100) over the last few minutes.
+// Small line charts on <canvas>: percentages (0..100) over the last few minutes.
 
+// A series: the key of its values in the history, its label, the CSS variable of its colour.
 export const SERIES = [
   { key: 'cpu', label: 'CPU', color: '--chart-cpu' },
   { key: 'mem', label: 'Memory', color: '--chart-mem' },
+  { key: 'gpu', label: 'GPU', color: '--chart-gpu' },
+];
+
+// Capacity allocated per resource (the overview's cluster chart).
+export const RESOURCE_SERIES = [
+  { key: 'cpu', label: 'CPU', color: '--chart-cpu' },
+  { key: 'memory', label: 'Memory', color: '--chart-mem' },
+  { key: 'storage', label: 'Storage', color: '--chart-storage' },
   { key: 'gpu', label: 'GPU', color: '--chart-gpu' },
 ];
 
@@ -14,8 +23,11 @@ function palette() {
   if (!colors) {
     const style = getComputedStyle(document.documentElement);
     colors = {};
-    for (const s of SERIES) colors[s.key] = style.getPropertyValue(s.color).trim() || '#888';
+    for (const name of ['--chart-cpu', '--chart-mem', '--chart-gpu', '--chart-storage']) {
+      colors[name] = style.getPropertyValue(name).trim() || '#888';
+    }
     colors.grid = style.getPropertyValue('--chart-grid').trim() || 'rgba(128,128,128,.25)';
+    colors.muted = style.getPropertyValue('--muted').trim() || '#888';
   }
   return colors;
 }
@@ -38,35 +50,55 @@ function prepare(canvas) {
   return { ctx, w, h: hgt };
 }
 
-// history: {t: number[], cpu: number[], mem: number[], gpu: number[], start: number}
-// (see store.js); windowMs: the span shown, ending now.
-export function drawUsage(canvas, history, windowMs, now = Date.now()) {
+// history: {t: number[], start: number, <series key>: number[]...} (see store.js);
+// windowMs: the span shown, ending now; series: which lines (SERIES by default);
+// axis: write 0 / 50 / 100% and the span at the edges (the larger charts).
+export function drawUsage(canvas, history, windowMs, now = Date.now(), { series = SERIES, axis = false } = {}) {
   const p = prepare(canvas);
   if (!p) return;
   const { ctx, w, h } = p;
   const c = palette();
+  const left = axis ? 34 : 0;
+  const bottom = axis ? 14 : 0;
+  const plotW = w - left;
+  const plotH = h - bottom;
   ctx.strokeStyle = c.grid;
   ctx.lineWidth = 1;
   ctx.beginPath();
   for (const frac of [0, 0.5, 1]) {
-    const y = Math.round(1 + (h - 2) * frac) + 0.5;
-    ctx.moveTo(0, y);
+    const y = Math.round(1 + (plotH - 2) * frac) + 0.5;
+    ctx.moveTo(left, y);
     ctx.lineTo(w, y);
   }
   ctx.stroke();
+  if (axis) {
+    ctx.fillStyle = c.muted;
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    for (const [frac, text] of [[0, '100%'], [0.5, '50%'], [1, '0%']]) {
+      ctx.fillText(text, left - 4, Math.min(plotH - 5, Math.max(5, 1 + (plotH - 2) * frac)));
+    }
+    ctx.textBaseline = 'bottom';
+    ctx.textAlign = 'left';
+    ctx.fillText(`−${Math.round(windowMs / 60000)} min`, left, h);
+    ctx.textAlign = 'right';
+    ctx.fillText('now', w, h);
+  }
   if (!history) return;
   const { t } = history;
   const from = now - windowMs;
-  const xs = (ts) => ((ts - from) / windowMs) * w;
-  const ys = (v) => 1 + (h - 2) * (1 - Math.min(100, Math.max(0, v)) / 100);
+  const xs = (ts) => left + ((ts - from) / windowMs) * plotW;
+  const ys = (v) => 1 + (plotH - 2) * (1 - Math.min(100, Math.max(0, v)) / 100);
   ctx.lineWidth = 1.5;
   ctx.lineJoin = 'round';
   // At most about one point per pixel: long histories are thinned.
   const n = t.length - history.start;
-  const step = Math.max(1, Math.floor(n / w));
-  for (const s of SERIES) {
+  const step = Math.max(1, Math.floor(n / plotW));
+  for (const s of series) {
     const values = history[s.key];
-    ctx.strokeStyle = c[s.key];
+    if (!values) continue;
+    ctx.strokeStyle = c[s.color];
     ctx.beginPath();
     let started = false;
     for (let i = history.start; i < t.length; i += step) {
@@ -84,12 +116,14 @@ export function drawUsage(canvas, history, windowMs, now = Date.now()) {
   }
 }
 
-export function chartLegend() {
+export function chartLegend(series = SERIES) {
   const legend = document.createElement('span');
   legend.className = 'chart-legend';
-  for (const s of SERIES) {
+  legend.setAttribute('aria-hidden', 'true');
+  for (const s of series) {
     const item = document.createElement('span');
     item.className = `legend-${s.key}`;
+    item.style.setProperty('--swatch', `var(${s.color})`);
     item.textContent = s.label;
     legend.append(item);
   }

@@ -146,6 +146,14 @@ export function taskLink(id) {
   return `#/tasks/${encodeURIComponent(id)}`;
 }
 
+export function workerLink(id) {
+  return `#/workers/${encodeURIComponent(id)}`;
+}
+
+export function allocationLink(id) {
+  return `#/allocations/${encodeURIComponent(id)}`;
+}
+
 // Views keep their filters in the hash's query (so a reload or a shared link keeps them)
 // without triggering a route change.
 export function setHashQuery(query) {

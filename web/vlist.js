@@ -4,6 +4,7 @@
 //   const list = new VirtualList(container, {rowHeight, createRow, updateRow, onNearEnd});
 //   list.setItems(array);   // redraws on the next animation frame
 //   list.refresh();         // redraw the visible rows (their items changed)
+//   list.setRowHeight(px);  // another fixed height (a layout change, e.g. a narrow screen)
 
 import { frameThrottle } from './util.js';
 
@@ -40,6 +41,21 @@ export class VirtualList {
   }
 
   refresh() {
+    this.schedule();
+  }
+
+  setRowHeight(rowHeight) {
+    if (rowHeight === this.rowHeight) return;
+    const first = Math.floor(this.scroller.scrollTop / this.rowHeight);
+    this.rowHeight = rowHeight;
+    for (const [, el] of this.rows) {
+      el.hidden = true;
+      this.spare.push(el);
+    }
+    this.rows.clear();
+    for (const el of this.spare) el.style.height = `${rowHeight}px`;
+    this.spacer.style.height = `${this.items.length * rowHeight}px`;
+    this.scroller.scrollTop = first * rowHeight;
     this.schedule();
   }
 

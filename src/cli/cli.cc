@@ -51,16 +51,27 @@ std::string VerbUsageLine(const Verb& verb, const Mode& mode) {
   return line;
 }
 
+// The rows `help` lists for a verb: the verb, or each member of a family.
+std::vector<const Verb*> HelpRows(const Verb& verb) {
+  std::vector<const Verb*> rows;
+  if (verb.subverbs == nullptr) {
+    rows.push_back(&verb);
+  } else {
+    for (const Verb& sub : *verb.subverbs) rows.push_back(&sub);
+  }
+  return rows;
+}
+
 std::string GeneralHelp() {
   std::string out = StrCat("usage: ", kSynopsis, "\n\nVerbs:\n");
   size_t width = 0;
   std::vector<std::pair<std::string, std::string>> rows;
   for (const Verb& verb : Verbs()) {
-    std::string left = verb.name;
-    for (const std::string& alias : verb.aliases) StrAppend(&left, " (", alias, ")");
-    if (!verb.synopsis.empty()) StrAppend(&left, " ", verb.synopsis);
-    width = std::max(width, left.size());
-    rows.emplace_back(std::move(left), verb.summary);
+    for (const Verb* v : HelpRows(verb)) {
+      std::string left = HelpLeftColumn(*v);
+      width = std::max(width, left.size());
+      rows.emplace_back(std::move(left), v->summary);
+    }
   }
   rows.emplace_back("shell", "the interactive shell: the master> prompt, live views");
   for (auto& [left, summary] : rows) {
@@ -82,6 +93,18 @@ std::string GeneralHelp() {
 std::string VerbHelp(const Verb& verb, const Mode& mode) {
   std::string out = StrCat("usage: ", VerbUsageLine(verb, mode), "\n\n", verb.summary, "\n");
   if (!verb.details.empty()) StrAppend(&out, "\n", verb.details, "\n");
+  if (verb.subverbs != nullptr) {
+    out += "\nCommands:\n";
+    size_t width = 0;
+    for (const Verb& sub : *verb.subverbs) width = std::max(width, HelpLeftColumn(sub).size());
+    for (const Verb& sub : *verb.subverbs) {
+      std::string left = HelpLeftColumn(sub);
+      left.resize(width, ' ');
+      StrAppend(&out, "  ", left, "  ", sub.summary, "\n");
+    }
+    StrAppend(&out, "\nRun '", Program(mode), "help ", verb.name,
+              " COMMAND' for a command's flags.\n");
+  }
   if (!verb.flags.empty()) StrAppend(&out, "\nFlags:\n", FlagHelp(verb.flags));
   if (mode.shell) {
     out += "\nFlag: -o table|json  output format (default: table)\n";
@@ -115,6 +138,21 @@ int UsageError(std::ostream& err, const std::string& message, const Verb* verb,
         << "Run 'cloudai help' for the verbs.\n";
   }
   return kExitUsage;
+}
+
+// "request, release, get, ..." for the `alloc` family.
+std::string SubverbWords(const Verb& family) {
+  std::string out;
+  for (const Verb& sub : *family.subverbs) {
+    if (!out.empty()) out += ", ";
+    out += sub.name.substr(family.name.size() + 1);
+  }
+  return out;
+}
+
+std::string UnknownSubverb(const Verb& family, const std::string& word) {
+  return StrCat("unknown ", family.name, " command \"", word, "\"; one of ",
+                SubverbWords(family));
 }
 
 bool IsHelpToken(const std::string& arg) {
@@ -213,6 +251,13 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       return UsageError(err, StrCat("unknown verb \"", args[verb_index + 1], "\""), nullptr,
                         mode);
     }
+    if (verb->subverbs != nullptr && verb_index + 2 < args.size()) {
+      const Verb* sub = FindSubverb(*verb, args[verb_index + 2]);
+      if (sub == nullptr) {
+        return UsageError(err, UnknownSubverb(*verb, args[verb_index + 2]), verb, mode);
+      }
+      verb = sub;
+    }
     out << VerbHelp(*verb, mode);
     return kExitOk;
   }
@@ -226,6 +271,39 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return UsageError(
         err, StrCat(mode.shell ? "unknown command \"" : "unknown verb \"", verb_name, "\""),
         nullptr, mode);
+  }
+  if (verb->subverbs != nullptr) {
+    // The member is the first word that is neither a global flag nor its value.
+    size_t sub_index = rest.size();
+    bool help = false;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      const std::string& arg = rest[i];
+      if (arg.size() < 2 || arg[0] != '-') {
+        sub_index = i;
+        break;
+      }
+      if (IsHelpToken(arg)) {
+        help = true;
+        continue;
+      }
+      std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+      const bool has_value = name.find('=') != std::string::npos;
+      if (has_value) name.resize(name.find('='));
+      const FlagSpec* flag = FindGlobal(name);
+      if (flag == nullptr) break;  // a member's flag before the member
+      if (!flag->value_name.empty() && !has_value) ++i;
+    }
+    if (sub_index == rest.size()) {
+      if (help) {
+        out << VerbHelp(*verb, mode);
+        return kExitOk;
+      }
+      return UsageError(err, StrCat("missing command: ", SubverbWords(*verb)), verb, mode);
+    }
+    const Verb* sub = FindSubverb(*verb, rest[sub_index]);
+    if (sub == nullptr) return UsageError(err, UnknownSubverb(*verb, rest[sub_index]), verb, mode);
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(sub_index));
+    verb = sub;
   }
 
   ParseSpec spec;
@@ -287,6 +365,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   inv.render.now_ms = context.now_ms ? context.now_ms() : WallNowMs();
   inv.in_shell = mode.shell;
   inv.created_task_id = mode.created_task_id;
+  inv.in = context.in;
   const VerbResult result = verb->run(inv);
   out.flush();
   if (!result.usage_error.empty()) return UsageError(err, result.usage_error, verb, mode);
@@ -311,8 +390,14 @@ int RunShellVerb(const std::vector<std::string>& args, std::ostream& out, std::o
 }
 
 std::string ShellVerbHelp(const std::string& name) {
-  const Verb* verb = FindVerb(name);
+  // "alloc request": a member of a family.
+  const size_t space = name.find(' ');
+  const Verb* verb = FindVerb(name.substr(0, space));
   if (verb == nullptr) return "";
+  if (space != std::string::npos) {
+    verb = FindSubverb(*verb, name.substr(space + 1));
+    if (verb == nullptr) return "";
+  }
   Mode mode;
   mode.shell = true;
   return VerbHelp(*verb, mode);

@@ -60,7 +60,8 @@ int RunShellVerb(const std::vector<std::string>& args, std::ostream& out, std::o
                  const CliContext& context, client::ClusterClient& client,
                  std::string* created_task_id = nullptr);
 
-// `help <verb>` inside the shell; "" for an unknown verb.
+// `help <verb>` inside the shell ("alloc request" for a member of a family); "" for an
+// unknown verb.
 std::string ShellVerbHelp(const std::string& name);
 
 }  // namespace cloudai::cli

@@ -30,6 +30,37 @@ const char* TaskColor(const std::string& status) {
   return nullptr;
 }
 
+const char* AllocationColor(const std::string& state) {
+  if (state == "active") return kGreen;
+  if (state == "pending") return kYellow;
+  if (state == "failed" || state == "expired") return kRed;
+  return nullptr;
+}
+
+bool IsLiveAllocation(const std::string& state) { return state == "pending" || state == "active"; }
+
+std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+// "k1=v1 k2=v2", sorted by key.
+std::string JoinMap(const google::protobuf::Map<std::string, std::string>& map) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : map) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::string out;
+  for (const std::string& k : keys) {
+    if (!out.empty()) out += " ";
+    StrAppend(&out, k, "=", map.at(k));
+  }
+  return out;
+}
+
 bool IsFinished(const std::string& status) {
   return status == "completed" || status == "failed" || status == "cancelled" || status == "lost";
 }
@@ -260,6 +291,7 @@ std::string RenderTask(const v1::TaskStatus& t, const RenderOptions& o) {
   Field(&out, "Task", task.task_id());
   Field(&out, "Status", Colored(t.status(), TaskColor(t.status()), o.color));
   Field(&out, "Worker", OrDash(t.worker_id()));
+  if (!task.allocation_id().empty()) Field(&out, "Allocation", task.allocation_id());
   if (!task.target_worker_id().empty() && task.target_worker_id() != t.worker_id()) {
     Field(&out, "Target worker", task.target_worker_id());
   }
@@ -342,6 +374,182 @@ std::string RenderQueue(const v1::QueueStatusResponse& queue, const RenderOption
   }
   return StrCat(table.Render(o.color), queue.tasks_size(),
                 queue.tasks_size() == 1 ? " task queued\n" : " tasks queued\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Allocations
+
+std::string FormatAllocationState(const std::string& state, bool color) {
+  return Colored(OrDash(state), AllocationColor(state), color);
+}
+
+std::string FormatExpiry(const v1::Allocation& a, int64_t now_ms) {
+  std::string out = FormatTime(a.expires_at_ms());
+  if (a.expires_at_ms() <= 0 || now_ms <= 0 || !IsLiveAllocation(a.state())) return out;
+  if (a.expires_at_ms() > now_ms) {
+    StrAppend(&out, " (in ", FormatDuration(a.expires_at_ms() - now_ms), ")");
+  } else {
+    StrAppend(&out, " (passed)");
+  }
+  return out;
+}
+
+std::string RenderAllocation(const v1::Allocation& a, const RenderOptions& o) {
+  std::string out;
+  Field(&out, "Allocation", a.allocation_id());
+  Field(&out, "Job", a.job_id());
+  Field(&out, "State", FormatAllocationState(a.state(), o.color));
+  if (!a.reason().empty()) Field(&out, a.state() == "pending" ? "Waiting" : "Reason", a.reason());
+  Field(&out, "Priority", OrDash(a.priority()));
+  const v1::Resources& size = a.per_worker();
+  Field(&out, "Slots",
+        StrCat(a.slots_size(), " of ", a.workers(), ", each ",
+               FormatRequest(size.cpu(), size.memory(), size.storage(), size.gpu())));
+  if (a.services_size() > 0) Field(&out, "Services", Join(a.services()));
+  if (!a.metadata().empty()) Field(&out, "Metadata", JoinMap(a.metadata()));
+  Field(&out, "Created", FormatTime(a.created_at_ms()));
+  if (a.activated_at_ms() > 0) Field(&out, "Active since", FormatTime(a.activated_at_ms()));
+  Field(&out, "Expires", FormatExpiry(a, o.now_ms));
+  Field(&out, "TTL", a.ttl_seconds() > 0 ? FormatDuration(a.ttl_seconds() * 1000) : "-");
+  if (a.ended_at_ms() > 0) Field(&out, "Ended", FormatTime(a.ended_at_ms()));
+  if (a.task_ids_size() > 0) Field(&out, "Tasks", Join(a.task_ids()));
+  if (a.slots_size() > 0) {
+    Table slots({"Slot", "Worker", "Host", "CPU", "Memory", "Storage", "GPU", "Used CPU",
+                 "Used Memory"},
+                "  ");
+    int n = 0;
+    for (const v1::AllocationSlot& slot : a.slots()) {
+      const v1::Resources& r = slot.resources();
+      slots.AddRow({{StrCat(++n)},
+                    {slot.worker_id()},
+                    {OrDash(slot.host())},
+                    {FormatMillis(r.cpu())},
+                    {FormatGb(r.memory())},
+                    {FormatGb(r.storage())},
+                    {FormatMillis(r.gpu())},
+                    {FormatMillis(slot.used().cpu())},
+                    {FormatGb(slot.used().memory())}});
+    }
+    StrAppend(&out, "\n", slots.Render(o.color));
+  }
+  if (a.endpoints_size() > 0) {
+    Table services({"Service", "Endpoint", "Status", "Task", "Worker"}, "  ");
+    for (const v1::ServiceEndpoint& e : a.endpoints()) {
+      services.AddRow({{e.service()},
+                       {e.endpoint().empty() ? std::string("(starting)") : e.endpoint()},
+                       {OrDash(e.status()), TaskColor(e.status())},
+                       {OrDash(e.task_id())},
+                       {OrDash(e.worker_id())}});
+    }
+    StrAppend(&out, "\n", services.Render(o.color));
+  }
+  if (a.events_size() > 0) {
+    Table events({"Time", "From", "To", "Detail"}, "  ");
+    for (const v1::AllocationEvent& e : a.events()) {
+      events.AddRow({{FormatTime(e.at_ms())},
+                     {OrDash(e.from_state())},
+                     {e.to_state(), AllocationColor(e.to_state())},
+                     {OrDash(e.detail())}});
+    }
+    StrAppend(&out, "\nEvents:\n", events.Render(o.color));
+  }
+  return out;
+}
+
+std::string RenderAllocationList(const v1::ListAllocationsResponse& list, const RenderOptions& o) {
+  if (list.allocations_size() == 0) return "No allocations.\n";
+  Table table({"Allocation", "Job", "State", "Priority", "Slots", "CPU", "Memory", "GPU",
+               "Expires", "Reason"});
+  for (const v1::Allocation& a : list.allocations()) {
+    std::string expires = "-";
+    if (IsLiveAllocation(a.state()) && a.expires_at_ms() > 0) {
+      if (o.now_ms <= 0) {
+        expires = FormatTime(a.expires_at_ms());
+      } else if (a.expires_at_ms() > o.now_ms) {
+        expires = StrCat("in ", FormatDuration(a.expires_at_ms() - o.now_ms));
+      } else {
+        expires = "passed";
+      }
+    }
+    table.AddRow({{a.allocation_id()},
+                  {a.job_id()},
+                  {OrDash(a.state()), AllocationColor(a.state())},
+                  {OrDash(a.priority())},
+                  {StrCat(a.slots_size(), "/", a.workers())},
+                  {FormatMillis(a.per_worker().cpu())},
+                  {FormatGb(a.per_worker().memory())},
+                  {FormatMillis(a.per_worker().gpu())},
+                  {expires},
+                  {OrDash(a.reason())}});
+  }
+  return StrCat(table.Render(o.color), list.allocations_size(),
+                list.allocations_size() == 1 ? " allocation\n" : " allocations\n");
+}
+
+std::string RenderCapacity(const v1::Capacity& c, const RenderOptions& o) {
+  std::string out;
+  Field(&out, "Workers", StrCat(c.workers_active(), " active of ", c.workers_total()));
+  Field(&out, "Allocations",
+        StrCat(c.active_allocations(), " active, ", c.pending_allocations(), " pending"));
+  out += "\n";
+  Table table({"Resource", "Total", "Allocated", "Reserved", "Available", "Allocated %"});
+  struct Row {
+    const char* name;
+    int64_t (v1::Resources::*get)() const;
+    std::string (*format)(int64_t);
+  };
+  for (const Row& r : {Row{"CPU", &v1::Resources::cpu, &FormatMillis},
+                       Row{"Memory", &v1::Resources::memory, &FormatGb},
+                       Row{"Storage", &v1::Resources::storage, &FormatGb},
+                       Row{"GPU", &v1::Resources::gpu, &FormatMillis}}) {
+    const int64_t total = (c.total().*r.get)();
+    const int64_t allocated = (c.allocated().*r.get)();
+    table.AddRow({{r.name},
+                  {r.format(total)},
+                  {r.format(allocated)},
+                  {r.format((c.reserved().*r.get)())},
+                  {r.format((c.available().*r.get)())},
+                  {PercentOf(allocated, total)}});
+  }
+  out += table.Render(o.color);
+  if (c.services_size() > 0) {
+    Table services({"Service", "Endpoint", "Status", "Task", "Worker", "References", "Idle"},
+                   "  ");
+    for (const v1::ServiceEndpoint& e : c.services()) {
+      std::string idle = "-";
+      if (e.idle_since_ms() > 0) {
+        idle = o.now_ms > 0 ? FormatDuration(o.now_ms - e.idle_since_ms())
+                            : FormatTime(e.idle_since_ms());
+      }
+      services.AddRow({{e.service()},
+                       {e.endpoint().empty() ? std::string("(starting)") : e.endpoint()},
+                       {OrDash(e.status()), TaskColor(e.status())},
+                       {OrDash(e.task_id())},
+                       {OrDash(e.worker_id())},
+                       {StrCat(e.references())},
+                       {idle}});
+    }
+    StrAppend(&out, "\nServices:\n", services.Render(o.color));
+  }
+  return out;
+}
+
+std::string RenderCleanup(const v1::CleanupResponse& c) {
+  std::string out;
+  const int expired = c.expired_allocation_ids_size();
+  if (expired == 0) {
+    out += "No allocation had expired.\n";
+  } else {
+    StrAppend(&out, "Expired ", expired, expired == 1 ? " allocation: " : " allocations: ",
+              Join(c.expired_allocation_ids()), "\n");
+  }
+  if (c.stopped_services_size() > 0) {
+    StrAppend(&out, "Stopped services: ", Join(c.stopped_services()), "\n");
+  }
+  StrAppend(&out, c.active_allocations(),
+            c.active_allocations() == 1 ? " allocation still active\n"
+                                        : " allocations still active\n");
+  return out;
 }
 
 }  // namespace cloudai::cli

@@ -63,6 +63,25 @@ std::string RenderTaskList(const v1::ListTasksResponse& tasks, const RenderOptio
 // `queue`: one row per queued task, with why it waits.
 std::string RenderQueue(const v1::QueueStatusResponse& queue, const RenderOptions& o);
 
+// Allocations (docs/allocations.md).
+// `alloc get` / `request` / `extend`: one allocation: job, state (why it waits or ended),
+// size, times, then its slots (worker, host, resources, used), service endpoints, and
+// its events when the reply has them.
+std::string RenderAllocation(const v1::Allocation& allocation, const RenderOptions& o);
+// `alloc list`: one row per allocation.
+std::string RenderAllocationList(const v1::ListAllocationsResponse& list, const RenderOptions& o);
+// `alloc capacity`: workers, allocations, Total / Allocated / Reserved / Available per
+// resource, and the running services.
+std::string RenderCapacity(const v1::Capacity& capacity, const RenderOptions& o);
+// `alloc cleanup`: what the pass expired and stopped.
+std::string RenderCleanup(const v1::CleanupResponse& cleanup);
+// An allocation state, coloured when `color` is set (active green, pending yellow,
+// failed and expired red).
+std::string FormatAllocationState(const std::string& state, bool color);
+// "2024-05-01 13:00:00 UTC (in 59m)" for a live allocation's expiry; the time alone when
+// it has ended or `now_ms` is 0.
+std::string FormatExpiry(const v1::Allocation& allocation, int64_t now_ms);
+
 // 0 -> "-", else "2024-05-01 12:00:00 UTC".
 std::string FormatTime(int64_t unix_ms);
 // 1500 -> "1.5s", 65000 -> "1m5s", 7'500'000 -> "2h5m", 250 -> "250ms".

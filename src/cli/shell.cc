@@ -187,7 +187,9 @@ class Shell {
       out_ << "usage: quit\n\nleave the shell\n";
       return 0;
     }
-    const std::string help = ShellVerbHelp(name);
+    std::string help;
+    if (words.size() > 2) help = ShellVerbHelp(StrCat(name, " ", words[2]));  // alloc request
+    if (help.empty()) help = ShellVerbHelp(name);
     if (help.empty()) {
       err_ << "error: unknown command \"" << name << "\"\nType 'help' for the commands.\n";
       return kExitUsage;
@@ -211,6 +213,7 @@ class Shell {
 std::vector<std::string> ShellCommandNames() {
   std::vector<std::string> names = {"help", "status", "monitor", "exit", "quit"};
   for (const Verb& verb : Verbs()) {
+    if (verb.name == "mcp") continue;  // not in the shell
     names.push_back(verb.name);
     for (const std::string& alias : verb.aliases) names.push_back(alias);
   }
@@ -224,6 +227,11 @@ std::string ShellHelpText() {
   for (const Verb& verb : Verbs()) {
     if (verb.name == "stats") {
       rows.emplace_back(own[1].usage, own[1].summary);
+      continue;
+    }
+    if (verb.name == "mcp") continue;  // not in the shell
+    if (verb.subverbs != nullptr) {
+      for (const Verb& sub : *verb.subverbs) rows.emplace_back(HelpLeftColumn(sub), sub.summary);
       continue;
     }
     std::string left = verb.name;

@@ -37,6 +37,9 @@ const FlagSpec kTimeoutFlag{
     {"timeout"}, "DURATION", "stop it after this long: 500ms, 30s, 5m, 1h (default: none)"};
 const FlagSpec kEnvFlag{{"env", "e"}, "K=V", "set an environment variable (repeatable)", true};
 const FlagSpec kIdFlag{{"id"}, "ID", "the task id (default: the master picks one)"};
+const FlagSpec kAllocFlag{{"alloc", "allocation"},
+                          "ALLOC_ID",
+                          "run in this allocation's slots (cloudai alloc request)"};
 
 // Other verb flags.
 const FlagSpec kStatusFlag{{"status"},
@@ -51,7 +54,8 @@ const FlagSpec kOffsetFlag{{"offset"}, "BYTES", "start at this byte of the log"}
 
 const std::vector<const FlagSpec*> kTaskFlags = {&kCpuFlag,     &kMemFlag,      &kStorageFlag,
                                                  &kGpuFlag,     &kPriorityFlag, &kRetriesFlag,
-                                                 &kTimeoutFlag, &kEnvFlag,      &kIdFlag};
+                                                 &kTimeoutFlag, &kEnvFlag,      &kIdFlag,
+                                                 &kAllocFlag};
 
 VerbResult Exit(int code) { return VerbResult{code, ""}; }
 VerbResult Usage(std::string message) { return VerbResult{kExitUsage, std::move(message)}; }
@@ -128,6 +132,7 @@ absl::StatusOr<v1::Task> TaskFromArgs(const ParsedArgs& args, bool direct) {
   if (auto v = args.Get("max-retries")) options.max_retries = *v;
   if (auto v = args.Get("timeout")) options.timeout = *v;
   options.env = args.GetAll("env");
+  if (auto v = args.Get("alloc")) options.allocation_id = *v;
   return client::BuildTask(options);
 }
 
@@ -149,7 +154,9 @@ VerbResult RunTaskOrSubmit(Invocation& inv, bool direct) {
             << (status->worker_id().empty() ? task->target_worker_id() : status->worker_id())
             << " (" << status->status() << ")\n";
   } else {
-    inv.out << "Task " << id << " submitted (" << status->status() << ")\n";
+    inv.out << "Task " << id << " submitted";
+    if (!task->allocation_id().empty()) inv.out << " into allocation " << task->allocation_id();
+    inv.out << " (" << status->status() << ")\n";
   }
   inv.out << RenderTask(*status, inv.render);
   if (inv.in_shell) {
@@ -339,6 +346,21 @@ const std::vector<Verb>& Verbs() {
       {.name = "queue",
        .summary = "queued tasks, in scheduling order, with why each waits",
        .run = RunQueue},
+      {.name = "alloc",
+       .synopsis = "request|release|get|list|extend|capacity|cleanup ...",
+       .summary = "allocations: slots of worker capacity reserved for a job, with a TTL",
+       .details = "An allocation reserves N slots of one size on the workers for a job, at a\n"
+                  "priority, for a time to live; tasks submitted with --alloc ID run in its\n"
+                  "slots. It is active once placed, or pending (with the reason) until the\n"
+                  "capacity is free. See docs/allocations.md.",
+       .subverbs = &AllocVerbs()},
+      {.name = "mcp",
+       .summary = "serve the cluster's MCP tools over stdin / stdout (for AI agents)",
+       .details = "Reads MCP (JSON-RPC) messages on stdin and writes the answers on stdout;\n"
+                  "nothing else is written to stdout, messages go to stderr. Each tool calls\n"
+                  "the master named by --master with the admin token. Not available in the\n"
+                  "shell.",
+       .run = RunMcp},
   };
   return verbs;
 }
@@ -348,6 +370,30 @@ const Verb* FindVerb(const std::string& name) {
     if (verb.name == name) return &verb;
     for (const std::string& alias : verb.aliases) {
       if (alias == name) return &verb;
+    }
+  }
+  return nullptr;
+}
+
+std::string HelpLeftColumn(const Verb& verb) {
+  std::string left = verb.name;
+  for (const std::string& alias : verb.aliases) StrAppend(&left, " (", alias, ")");
+  if (verb.name.find(' ') == std::string::npos) {
+    if (!verb.synopsis.empty()) StrAppend(&left, " ", verb.synopsis);
+    return left;
+  }
+  for (const std::string& p : verb.positional_names) StrAppend(&left, " ", p);
+  if (!verb.flags.empty()) left += " [flags]";
+  return left;
+}
+
+const Verb* FindSubverb(const Verb& family, const std::string& word) {
+  if (family.subverbs == nullptr) return nullptr;
+  const std::string name = StrCat(family.name, " ", word);
+  for (const Verb& verb : *family.subverbs) {
+    if (verb.name == name) return &verb;
+    for (const std::string& alias : verb.aliases) {
+      if (alias == word) return &verb;
     }
   }
   return nullptr;

@@ -4,6 +4,7 @@
 // Thread safety: the verb table is immutable; each verb function uses only its Invocation.
 #pragma once
 
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct Invocation {
   bool in_shell = false;
   // When set, `task` and `submit` store the id of the task they created here.
   std::string* created_task_id = nullptr;
+  // The command's standard input (`cloudai mcp` reads its protocol messages from it);
+  // nullptr: none.
+  std::istream* in = nullptr;
 };
 
 // What a verb returns: an exit code, or a usage error (its message) that the caller prints
@@ -47,12 +51,26 @@ struct Verb {
   size_t min_positional = 0;
   bool takes_command = false;
   VerbResult (*run)(Invocation& inv) = nullptr;
+  // A verb family (`alloc`): the word after the verb picks one of these, whose `name` is
+  // the whole command ("alloc request"); `run` is unused.
+  const std::vector<Verb>* subverbs = nullptr;
 };
 
 // Every verb, in the order help lists them.
 const std::vector<Verb>& Verbs();
 // The verb named `name` (or one of its aliases), or nullptr.
 const Verb* FindVerb(const std::string& name);
+// The left column of a help listing: "name (alias) synopsis"; for a family member,
+// "alloc request <job_id> [flags]".
+std::string HelpLeftColumn(const Verb& verb);
+// The member of `family` named by `word` ("request" in `alloc request`), or nullptr.
+const Verb* FindSubverb(const Verb& family, const std::string& word);
+
+// The `alloc` family (alloc_verbs.cc): request, release, get, list, extend, capacity,
+// cleanup.
+const std::vector<Verb>& AllocVerbs();
+// `cloudai mcp` (mcp_backend.cc).
+VerbResult RunMcp(Invocation& inv);
 
 // Flags accepted by every verb, before or after it.
 const std::vector<const FlagSpec*>& GlobalFlags();

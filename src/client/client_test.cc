@@ -13,6 +13,7 @@
 #include "client/cluster_client.h"
 #include "client/fake_cluster_service.h"
 #include "client/task_builder.h"
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -254,6 +255,129 @@ TEST(ParseTaskDuration, Forms) {
   EXPECT_FALSE(ParseTaskDuration("1h30", "t").ok());
   EXPECT_FALSE(ParseTaskDuration("", "t").ok());
   EXPECT_FALSE(ParseTaskDuration("100000000h", "t").ok());
+  EXPECT_EQ(*ParseTaskDuration("2d", "t"), std::chrono::hours(48));
+}
+
+TEST(ParseDurationSeconds, WholeSecondsWithDays) {
+  EXPECT_EQ(*ParseDurationSeconds("90s", "--ttl"), 90);
+  EXPECT_EQ(*ParseDurationSeconds("10m", "--ttl"), 600);
+  EXPECT_EQ(*ParseDurationSeconds("1h", "--ttl"), 3600);
+  EXPECT_EQ(*ParseDurationSeconds("2d", "--ttl"), 172'800);
+  EXPECT_EQ(*ParseDurationSeconds("1d12h", "--ttl"), 129'600);
+  EXPECT_EQ(*ParseDurationSeconds("45", "--ttl"), 45);
+  for (const char* bad : {"1500ms", "0", "", "soon", "-5m", "1x"}) {
+    absl::StatusOr<int64_t> got = ParseDurationSeconds(bad, "--ttl");
+    ASSERT_FALSE(got.ok()) << bad;
+    EXPECT_EQ(std::string(got.status().message()).rfind("--ttl: ", 0), 0u) << got.status();
+  }
+  EXPECT_THAT(std::string(ParseDurationSeconds("1500ms", "--ttl").status().message()),
+              HasSubstr("whole number of seconds"));
+}
+
+// ---------------------------------------------------------------------------------------
+// BuildAllocationRequest
+
+TEST(BuildAllocationRequest, DefaultsLeaveTheMastersChoice) {
+  AllocationOptions options;
+  options.job_id = "train-42";
+  absl::StatusOr<v1::AllocationRequest> r = BuildAllocationRequest(options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->job_id(), "train-42");
+  EXPECT_EQ(r->workers(), 0);
+  EXPECT_FALSE(r->has_per_worker());
+  EXPECT_EQ(r->priority(), "");
+  EXPECT_EQ(r->ttl_seconds(), 0);
+  EXPECT_FALSE(r->has_wait());
+}
+
+TEST(BuildAllocationRequest, ParsesEveryFlag) {
+  AllocationOptions options;
+  options.job_id = "job.1";
+  options.workers = "3";
+  options.cpu_cores = "2";
+  options.gpu_cores = "1";
+  options.priority = "HIGH";
+  options.ttl = "90m";
+  options.services = {"echo", "mcp"};
+  options.metadata = {"owner=ann", "note=a=b", "owner=bob"};
+  options.wait = false;
+  absl::StatusOr<v1::AllocationRequest> r = BuildAllocationRequest(options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->workers(), 3);
+  EXPECT_EQ(r->per_worker().cpu(), 2000);
+  EXPECT_EQ(r->per_worker().memory(), 2048);  // the default slot's memory
+  EXPECT_EQ(r->per_worker().gpu(), 1000);
+  EXPECT_EQ(r->per_worker().storage(), 1024);  // what a default task asks
+  EXPECT_EQ(r->priority(), "high");
+  EXPECT_EQ(r->ttl_seconds(), 5400);
+  ASSERT_EQ(r->services_size(), 2);
+  EXPECT_EQ(r->services(1), "mcp");
+  EXPECT_EQ(r->metadata().at("owner"), "bob");
+  EXPECT_EQ(r->metadata().at("note"), "a=b");
+  ASSERT_TRUE(r->has_wait());
+  EXPECT_FALSE(r->wait());
+
+  options = {};
+  options.job_id = "j";
+  options.memory = "0.5";
+  r = BuildAllocationRequest(options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->per_worker().cpu(), 1000);
+  EXPECT_EQ(r->per_worker().memory(), 512);
+}
+
+TEST(BuildAllocationRequest, ErrorsNameTheFlag) {
+  struct Case {
+    std::string AllocationOptions::*member;
+    std::string value;
+    std::string prefix;
+  };
+  const std::vector<Case> cases = {
+      {&AllocationOptions::job_id, "", "job_id: missing"},
+      {&AllocationOptions::job_id, "-x", "job_id:"},
+      {&AllocationOptions::job_id, "a b", "job_id:"},
+      {&AllocationOptions::workers, "0", "--workers:"},
+      {&AllocationOptions::workers, "1001", "--workers:"},
+      {&AllocationOptions::workers, "two", "--workers:"},
+      {&AllocationOptions::cpu_cores, "lots", "-cpu_cores:"},
+      {&AllocationOptions::memory, "-1", "-mem:"},
+      {&AllocationOptions::gpu_cores, "x", "-gpu_cores:"},
+      {&AllocationOptions::storage, "x", "-storage:"},
+      {&AllocationOptions::priority, "urgent", "--priority:"},
+      {&AllocationOptions::ttl, "forever", "--ttl:"},
+      {&AllocationOptions::ttl, "0", "--ttl:"},
+  };
+  for (const Case& c : cases) {
+    AllocationOptions options;
+    options.job_id = "job";
+    options.*c.member = c.value;
+    absl::StatusOr<v1::AllocationRequest> r = BuildAllocationRequest(options);
+    ASSERT_FALSE(r.ok()) << c.prefix << " " << c.value;
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+    EXPECT_EQ(std::string(r.status().message()).rfind(c.prefix, 0), 0u) << r.status();
+  }
+  AllocationOptions options;
+  options.job_id = "job";
+  options.metadata = {"novalue"};
+  EXPECT_THAT(std::string(BuildAllocationRequest(options).status().message()),
+              HasSubstr("--meta:"));
+  options.metadata = {"=v"};
+  EXPECT_FALSE(BuildAllocationRequest(options).ok());
+  options.metadata = {};
+  options.services = {""};
+  EXPECT_THAT(std::string(BuildAllocationRequest(options).status().message()),
+              HasSubstr("--service:"));
+}
+
+TEST(BuildTask, AllocationId) {
+  TaskOptions options;
+  options.image = "busybox";
+  options.allocation_id = " alloc-0123456789ab ";
+  absl::StatusOr<v1::Task> task = BuildTask(options);
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(task->allocation_id(), "alloc-0123456789ab");
+  options.allocation_id = "a b";
+  EXPECT_FALSE(BuildTask(options).ok());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -376,6 +500,150 @@ TEST_F(ClusterClientTest, StreamErrorsSurface) {
   request.set_task_id("t1");
   absl::Status s = client.StreamTaskLogs(request, [](const v1::LogChunk&) { return true; });
   EXPECT_TRUE(absl::IsUnauthenticated(s)) << s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Allocations against the fake's in-memory allocations
+
+bool IsAllocationId(const std::string& id) {
+  if (id.size() != 18 || id.rfind("alloc-", 0) != 0) return false;
+  return id.find_first_not_of("0123456789abcdef", 6) == std::string::npos;
+}
+
+TEST_F(ClusterClientTest, AllocationLifecycle) {
+  constexpr int64_t kNow = 1'714'564'800'000;
+  server_.service().SetNowMs(kNow);
+  v1::ListWorkersResponse workers;
+  for (const char* id : {"w1", "w2"}) {
+    v1::WorkerStatus* w = workers.add_workers();
+    w->mutable_info()->set_worker_id(id);
+    w->mutable_info()->set_worker_ip(StrCat("10.0.0.", id[1], ":50052"));
+    w->set_is_active(true);
+  }
+  server_.service().SetWorkers(workers);
+  ClusterClient client(Options("secret"));
+
+  v1::AllocationRequest request;
+  request.set_job_id("train");
+  request.set_workers(3);
+  request.mutable_per_worker()->set_cpu(2000);
+  request.mutable_per_worker()->set_memory(4096);
+  request.add_services("echo");
+  (*request.mutable_metadata())["owner"] = "ann";
+  absl::StatusOr<v1::Allocation> a = client.RequestAllocation(request);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(IsAllocationId(a->allocation_id())) << a->allocation_id();
+  EXPECT_EQ(a->state(), "active");
+  EXPECT_EQ(a->priority(), "normal");
+  EXPECT_EQ(a->ttl_seconds(), 3600);
+  EXPECT_EQ(a->expires_at_ms(), kNow + 3'600'000);
+  ASSERT_EQ(a->slots_size(), 3);
+  EXPECT_EQ(a->slots(0).worker_id(), "w1");
+  EXPECT_EQ(a->slots(1).worker_id(), "w2");
+  EXPECT_EQ(a->slots(1).host(), "10.0.0.2");
+  EXPECT_EQ(a->slots(2).resources().cpu(), 2000);
+  ASSERT_EQ(a->endpoints_size(), 1);
+  EXPECT_EQ(a->endpoints(0).endpoint(), "10.0.0.1:9000");
+  EXPECT_EQ(a->metadata().at("owner"), "ann");
+  EXPECT_EQ(a->events_size(), 0);
+  auto sent = server_.service().LastRequest<v1::AllocationRequest>("RequestAllocation");
+  ASSERT_NE(sent, nullptr);
+  EXPECT_EQ(sent->workers(), 3);
+  EXPECT_EQ(server_.service().calls().back().authorization, "Bearer secret");
+
+  const std::string id = a->allocation_id();
+  absl::StatusOr<v1::Allocation> got = client.GetAllocation(id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->events_size(), 1);
+  EXPECT_EQ(got->events(0).to_state(), "active");
+
+  absl::StatusOr<v1::Allocation> extended = client.ExtendAllocation(id, 1800);
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  EXPECT_EQ(extended->expires_at_ms(), kNow + 5'400'000);
+  EXPECT_EQ(server_.service().LastRequest<v1::ExtendAllocationRequest>("ExtendAllocation")
+                ->extend_seconds(),
+            1800);
+
+  request.set_job_id("other");
+  request.clear_services();
+  ASSERT_TRUE(client.RequestAllocation(request).ok());
+  v1::ListAllocationsRequest list;
+  absl::StatusOr<v1::ListAllocationsResponse> all = client.ListAllocations(list);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->allocations_size(), 2);
+  EXPECT_EQ(all->allocations(0).job_id(), "other");  // newest first
+  list.set_job_id("train");
+  EXPECT_EQ(client.ListAllocations(list)->allocations_size(), 1);
+
+  absl::StatusOr<v1::Capacity> capacity = client.GetCapacity();
+  ASSERT_TRUE(capacity.ok()) << capacity.status();
+  EXPECT_EQ(capacity->active_allocations(), 2);
+  EXPECT_EQ(capacity->reserved().cpu(), 12'000);
+  EXPECT_EQ(capacity->workers_active(), 2);
+  ASSERT_EQ(capacity->services_size(), 1);
+  EXPECT_EQ(capacity->services(0).references(), 1);
+
+  absl::StatusOr<v1::Allocation> released = client.ReleaseAllocation(id);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->state(), "released");
+  absl::StatusOr<v1::Allocation> again = client.ReleaseAllocation(id);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(again.status()));
+  EXPECT_EQ(again.status().message(), StrCat("allocation ", id, " is already released"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(client.ExtendAllocation(id, 60).status()));
+  EXPECT_TRUE(absl::IsNotFound(client.GetAllocation("alloc-000000000bad").status()));
+  EXPECT_EQ(client.GetAllocation(id)->events_size(), 2);
+
+  // The released allocation's service is idle; cleanup stops it and expires the rest once
+  // their time has passed.
+  absl::StatusOr<v1::CleanupResponse> cleanup = client.CleanupExpiredAllocations();
+  ASSERT_TRUE(cleanup.ok()) << cleanup.status();
+  EXPECT_EQ(cleanup->expired_allocation_ids_size(), 0);
+  ASSERT_EQ(cleanup->stopped_services_size(), 1);
+  EXPECT_EQ(cleanup->active_allocations(), 1);
+  server_.service().SetNowMs(kNow + 3'600'000);
+  cleanup = client.CleanupExpiredAllocations();
+  ASSERT_TRUE(cleanup.ok()) << cleanup.status();
+  ASSERT_EQ(cleanup->expired_allocation_ids_size(), 1);
+  EXPECT_EQ(cleanup->active_allocations(), 0);
+}
+
+TEST_F(ClusterClientTest, PendingAllocationsAndTasksInThem) {
+  server_.service().SetAllocationsPending("no worker has 64.00 GB of memory free");
+  ClusterClient client(Options("secret"));
+  v1::AllocationRequest request;
+  request.set_job_id("big");
+  absl::StatusOr<v1::Allocation> a = client.RequestAllocation(request);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->state(), "pending");
+  EXPECT_EQ(a->reason(), "no worker has 64.00 GB of memory free");
+  EXPECT_EQ(a->slots_size(), 0);
+  request.set_wait(false);
+  absl::StatusOr<v1::Allocation> refused = client.RequestAllocation(request);
+  EXPECT_TRUE(absl::IsResourceExhausted(refused.status())) << refused.status();
+
+  v1::TaskStatus reply;
+  reply.mutable_task()->set_task_id("t-1");
+  reply.set_status("pending");
+  server_.service().SetTask(reply);
+  v1::Task task;
+  task.set_docker_image("busybox");
+  task.set_allocation_id(a->allocation_id());
+  absl::StatusOr<v1::TaskStatus> submitted = client.SubmitTask(task);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  EXPECT_EQ(submitted->task().allocation_id(), a->allocation_id());
+  EXPECT_EQ(client.GetAllocation(a->allocation_id())->task_ids_size(), 1);
+  task.set_allocation_id("alloc-ffffffffffff");
+  EXPECT_TRUE(absl::IsNotFound(client.SubmitTask(task).status()));
+  ASSERT_TRUE(client.ReleaseAllocation(a->allocation_id()).ok());
+  task.set_allocation_id(a->allocation_id());
+  EXPECT_TRUE(absl::IsFailedPrecondition(client.SubmitTask(task).status()));
+
+  request.set_job_id("");
+  EXPECT_TRUE(absl::IsInvalidArgument(client.RequestAllocation(request).status()));
+  server_.service().FailWith("GetCapacity",
+                             grpc::Status(grpc::StatusCode::UNAVAILABLE, "store down"));
+  EXPECT_TRUE(IsUnreachable(client.GetCapacity().status()));
 }
 
 TEST(ClusterClientUnreachable, ClosedPortIsUnavailable) {

@@ -133,6 +133,52 @@ absl::StatusOr<v1::QueueStatusResponse> ClusterClient::QueueStatus() {
       &v1::ClusterService::Stub::QueueStatus, v1::QueueStatusRequest());
 }
 
+absl::StatusOr<v1::Allocation> ClusterClient::RequestAllocation(
+    const v1::AllocationRequest& request) {
+  return Call<v1::AllocationRequest, v1::Allocation>(
+      &v1::ClusterService::Stub::RequestAllocation, request);
+}
+
+absl::StatusOr<v1::Allocation> ClusterClient::ReleaseAllocation(
+    const std::string& allocation_id) {
+  v1::AllocationId request;
+  request.set_allocation_id(allocation_id);
+  return Call<v1::AllocationId, v1::Allocation>(&v1::ClusterService::Stub::ReleaseAllocation,
+                                                request);
+}
+
+absl::StatusOr<v1::Allocation> ClusterClient::GetAllocation(const std::string& allocation_id) {
+  v1::AllocationId request;
+  request.set_allocation_id(allocation_id);
+  return Call<v1::AllocationId, v1::Allocation>(&v1::ClusterService::Stub::GetAllocation,
+                                                request);
+}
+
+absl::StatusOr<v1::ListAllocationsResponse> ClusterClient::ListAllocations(
+    const v1::ListAllocationsRequest& request) {
+  return Call<v1::ListAllocationsRequest, v1::ListAllocationsResponse>(
+      &v1::ClusterService::Stub::ListAllocations, request);
+}
+
+absl::StatusOr<v1::Allocation> ClusterClient::ExtendAllocation(const std::string& allocation_id,
+                                                               int64_t extend_seconds) {
+  v1::ExtendAllocationRequest request;
+  request.set_allocation_id(allocation_id);
+  request.set_extend_seconds(extend_seconds);
+  return Call<v1::ExtendAllocationRequest, v1::Allocation>(
+      &v1::ClusterService::Stub::ExtendAllocation, request);
+}
+
+absl::StatusOr<v1::Capacity> ClusterClient::GetCapacity() {
+  return Call<v1::CapacityRequest, v1::Capacity>(&v1::ClusterService::Stub::GetCapacity,
+                                                 v1::CapacityRequest());
+}
+
+absl::StatusOr<v1::CleanupResponse> ClusterClient::CleanupExpiredAllocations() {
+  return Call<v1::CleanupRequest, v1::CleanupResponse>(
+      &v1::ClusterService::Stub::CleanupExpiredAllocations, v1::CleanupRequest());
+}
+
 absl::Status ClusterClient::StreamTaskLogs(const v1::TaskLogRequest& request,
                                            const ChunkCallback& on_chunk) {
   grpc::ClientContext context;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -63,6 +64,22 @@ class ClusterClient {
   absl::StatusOr<v1::ListTasksResponse> ListTasks(const v1::ListTasksRequest& request);
   absl::StatusOr<v1::TaskStatus> CancelTask(const std::string& task_id);
   absl::StatusOr<v1::QueueStatusResponse> QueueStatus();
+
+  // Allocations (docs/allocations.md): leases on worker capacity for a job.
+  // Reserves request.workers slots; the reply is active, or pending with the reason.
+  absl::StatusOr<v1::Allocation> RequestAllocation(const v1::AllocationRequest& request);
+  // Ends it; FAILED_PRECONDITION when it has already ended.
+  absl::StatusOr<v1::Allocation> ReleaseAllocation(const std::string& allocation_id);
+  // One allocation, with its events.
+  absl::StatusOr<v1::Allocation> GetAllocation(const std::string& allocation_id);
+  absl::StatusOr<v1::ListAllocationsResponse> ListAllocations(
+      const v1::ListAllocationsRequest& request);
+  // Adds `extend_seconds` to its expiry.
+  absl::StatusOr<v1::Allocation> ExtendAllocation(const std::string& allocation_id,
+                                                  int64_t extend_seconds);
+  absl::StatusOr<v1::Capacity> GetCapacity();
+  // Runs the expiry pass now.
+  absl::StatusOr<v1::CleanupResponse> CleanupExpiredAllocations();
 
   // Called for each chunk as it arrives; return false to stop reading (the stream is
   // cancelled and StreamTaskLogs returns OK).

@@ -48,7 +48,8 @@ absl::StatusOr<std::chrono::milliseconds> ParseTaskDuration(std::string_view raw
   const std::string_view text = StripWhitespace(raw);
   const auto bad = [&] {
     return absl::InvalidArgumentError(
-        StrCat(field, ": \"", text, "\" is not a duration; use e.g. 500ms, 30s, 5m, 1h or 1h30m"));
+        StrCat(field, ": \"", text,
+               "\" is not a duration; use e.g. 500ms, 30s, 5m, 1h, 2d or 1h30m"));
   };
   if (text.empty()) return bad();
   if (text.front() == '-') {
@@ -78,6 +79,8 @@ absl::StatusOr<std::chrono::milliseconds> ParseTaskDuration(std::string_view raw
       scale = 60'000;
     } else if (unit == "h") {
       scale = 3'600'000;
+    } else if (unit == "d") {
+      scale = 86'400'000;
     } else {
       return bad();
     }
@@ -89,6 +92,23 @@ absl::StatusOr<std::chrono::milliseconds> ParseTaskDuration(std::string_view raw
     }
   }
   return std::chrono::milliseconds(total);
+}
+
+absl::StatusOr<int64_t> ParseDurationSeconds(std::string_view raw, std::string_view field,
+                                             int64_t min_seconds) {
+  absl::StatusOr<std::chrono::milliseconds> ms = ParseTaskDuration(raw, field);
+  if (!ms.ok()) return ms.status();
+  const std::string_view text = StripWhitespace(raw);
+  if (ms->count() % 1000 != 0) {
+    return absl::InvalidArgumentError(
+        StrCat(field, ": ", text, " is not a whole number of seconds"));
+  }
+  const int64_t seconds = ms->count() / 1000;
+  if (seconds < min_seconds) {
+    return absl::InvalidArgumentError(StrCat(field, ": ", text, " is shorter than the minimum of ",
+                                             min_seconds, min_seconds == 1 ? " second" : " seconds"));
+  }
+  return seconds;
 }
 
 std::string JoinCommand(const std::vector<std::string>& words) {
@@ -166,6 +186,12 @@ absl::StatusOr<cloudai::v1::Task> BuildTask(const TaskOptions& options) {
     if (!t.ok()) return t.status();
     task.set_timeout_ms(t->count());
   }
+  const std::string allocation_id(StripWhitespace(options.allocation_id));
+  if (HasWhitespace(allocation_id)) {
+    return absl::InvalidArgumentError(
+        StrCat("--alloc: \"", options.allocation_id, "\" contains whitespace"));
+  }
+  task.set_allocation_id(allocation_id);
   for (const std::string& kv : options.env) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) {
@@ -181,6 +207,98 @@ absl::StatusOr<cloudai::v1::Task> BuildTask(const TaskOptions& options) {
     (*task.mutable_env())[key] = kv.substr(eq + 1);
   }
   return task;
+}
+
+bool IsAllocationPriority(std::string_view priority) {
+  return priority == "low" || priority == "normal" || priority == "high" ||
+         priority == "critical";
+}
+
+absl::StatusOr<cloudai::v1::AllocationRequest> BuildAllocationRequest(
+    const AllocationOptions& options) {
+  cloudai::v1::AllocationRequest request;
+  const std::string job_id(StripWhitespace(options.job_id));
+  if (job_id.empty()) return absl::InvalidArgumentError("job_id: missing");
+  const bool id_chars_ok =
+      job_id.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+      std::string::npos;
+  const char first = job_id.front();
+  const bool first_ok = (first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') ||
+                        (first >= '0' && first <= '9');
+  if (!id_chars_ok || !first_ok || job_id.size() > 128) {
+    return absl::InvalidArgumentError(
+        StrCat("job_id: \"", job_id,
+               "\" is not an id: 1 to 128 characters of A-Z a-z 0-9 . _ -, starting with a "
+               "letter or a digit"));
+  }
+  request.set_job_id(job_id);
+
+  if (!options.workers.empty()) {
+    absl::StatusOr<int64_t> n =
+        ParseInteger(options.workers, "--workers", 1, kMaxAllocationWorkers);
+    if (!n.ok()) return n.status();
+    request.set_workers(static_cast<int32_t>(*n));
+  }
+
+  const bool sized = !options.cpu_cores.empty() || !options.memory.empty() ||
+                     !options.storage.empty() || !options.gpu_cores.empty();
+  if (sized) {
+    cloudai::v1::Resources* slot = request.mutable_per_worker();
+    absl::StatusOr<int64_t> cpu = ParseCpu(
+        options.cpu_cores.empty() ? kDefaultSlotCpuCores : options.cpu_cores, "-cpu_cores");
+    if (!cpu.ok()) return cpu.status();
+    absl::StatusOr<int64_t> memory =
+        ParseMemory(options.memory.empty() ? kDefaultSlotMemoryGb : options.memory, "-mem");
+    if (!memory.ok()) return memory.status();
+    slot->set_cpu(*cpu);
+    slot->set_memory(*memory);
+    // As much storage as a task submitted with the default -storage asks for.
+    absl::StatusOr<int64_t> storage = ParseStorage(
+        options.storage.empty() ? kDefaultStorageGb : options.storage, "-storage");
+    if (!storage.ok()) return storage.status();
+    slot->set_storage(*storage);
+    if (!options.gpu_cores.empty()) {
+      absl::StatusOr<int64_t> gpu = ParseGpu(options.gpu_cores, "-gpu_cores");
+      if (!gpu.ok()) return gpu.status();
+      slot->set_gpu(*gpu);
+    }
+  }
+
+  if (!options.priority.empty()) {
+    const std::string priority = AsciiLower(StripWhitespace(options.priority));
+    if (!IsAllocationPriority(priority)) {
+      return absl::InvalidArgumentError(StrCat("--priority: \"", options.priority,
+                                               "\" is not low, normal, high or critical"));
+    }
+    request.set_priority(priority);
+  }
+  if (!options.ttl.empty()) {
+    absl::StatusOr<int64_t> ttl = ParseDurationSeconds(options.ttl, "--ttl");
+    if (!ttl.ok()) return ttl.status();
+    request.set_ttl_seconds(*ttl);
+  }
+  for (const std::string& raw : options.services) {
+    const std::string name(StripWhitespace(raw));
+    if (name.empty()) return absl::InvalidArgumentError("--service: empty name");
+    if (HasWhitespace(name)) {
+      return absl::InvalidArgumentError(StrCat("--service: \"", name, "\" contains whitespace"));
+    }
+    request.add_services(name);
+  }
+  for (const std::string& kv : options.metadata) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) {
+      return absl::InvalidArgumentError(StrCat("--meta: \"", kv, "\" is not KEY=VALUE"));
+    }
+    const std::string key = kv.substr(0, eq);
+    if (key.empty()) {
+      return absl::InvalidArgumentError(StrCat("--meta: \"", kv, "\" has an empty key"));
+    }
+    (*request.mutable_metadata())[key] = kv.substr(eq + 1);
+  }
+  if (!options.wait) request.set_wait(false);
+  return request;
 }
 
 }  // namespace cloudai::client

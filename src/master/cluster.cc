@@ -1,4 +1,5 @@
 #include "master/cluster.h"
+#include "master/cluster_internal.h"
 
 #include <algorithm>
 #include <future>
@@ -39,22 +40,6 @@ std::string Seconds(std::chrono::milliseconds d) {
 }
 
 }  // namespace
-
-struct Cluster::WorkerEntry {
-  st::WorkerRecord record;
-  bool joined = false;  // reported its capacity since it was registered
-  Clock::TimePoint last_seen;
-  Clock::TimePoint last_persisted;
-  double cpu_usage = 0, memory_usage = 0, storage_usage = 0, gpu_usage = 0;
-  std::set<std::string> task_ids;  // placed here: scheduled or running
-};
-
-struct Cluster::TaskEntry {
-  st::TaskRecord record;
-  int64_t queued_at_ms = 0;
-  bool holds_resources = false;
-  std::optional<Clock::TimePoint> missing_since;  // running, but its worker omits it
-};
 
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Create(st::Store& store,
                                                         WorkerGateway& gateway, Clock& clock,
@@ -123,18 +108,45 @@ absl::Status Cluster::Load() {
   // Placed tasks keep their allocations, even where they add up to more than a worker's
   // stored total (the view marks such a worker over capacity until releases catch up).
   std::map<std::string, Resources, std::less<>> allocated;
+  if (absl::Status s = LoadAllocationsLocked(*snapshot, allocated, batch); !s.ok()) return s;
   std::vector<TaskEntry*> orphans;
+  std::vector<TaskEntry*> allocation_ended;  // tasks of allocations that have ended
   for (st::TaskRecord& record : snapshot->tasks) {
     auto task = std::make_unique<TaskEntry>();
     task->record = std::move(record);
     task->queued_at_ms = task->record.created_at;
     TaskEntry& t = *task;
     tasks_.emplace(t.record.task_id, std::move(task));
+    auto allocation = allocations_.find(t.record.allocation_id);
+    if (!t.record.allocation_id.empty() && allocation == allocations_.end()) {
+      allocation_ended.push_back(&t);
+      continue;
+    }
     if (t.record.status == TaskState::kPending) {
       if (absl::Status s = QueueLocked(t); !s.ok()) return s;
       continue;
     }
     auto worker = workers_.find(t.record.worker_id);
+    if (allocation != allocations_.end() && worker != workers_.end()) {
+      // A task placed in an allocation takes room in the slot on its worker.
+      AllocationEntry& a = *allocation->second;
+      a.task_ids.insert(t.record.task_id);
+      for (size_t i = 0; i < a.record.slots.size() && t.slot < 0; ++i) {
+        if (a.record.slots[i].worker_id != t.record.worker_id) continue;
+        absl::StatusOr<Resources> sum = Add(a.used[i], t.record.request);
+        if (sum.ok() && sum->FitsIn(a.record.slots[i].resources)) {
+          a.used[i] = std::move(*sum);
+          t.slot = static_cast<int>(i);
+        }
+      }
+      if (t.slot < 0) {
+        orphans.push_back(&t);
+        continue;
+      }
+      t.holds_resources = true;
+      worker->second->task_ids.insert(t.record.task_id);
+      continue;
+    }
     absl::StatusOr<Resources> sum =
         worker == workers_.end()
             ? absl::NotFoundError(StrCat("its worker \"", t.record.worker_id, "\" is gone"))
@@ -156,6 +168,11 @@ absl::Status Cluster::Load() {
   for (TaskEntry* task : orphans) {
     LoseLocked(batch, *task, "could not be restored after a master restart: its worker is gone");
   }
+  for (TaskEntry* task : allocation_ended) {
+    FinishLocked(batch, *task, TaskState::kCancelled,
+                 StrCat("its allocation ", task->record.allocation_id, " has ended"), nullptr);
+  }
+  RestoreServicesLocked(batch);
   Log(StrCat("loaded ", workers_.size(), " workers and ", tasks_.size(),
              " unfinished tasks from the store"));
   if (batch.empty()) return absl::OkStatus();
@@ -169,18 +186,35 @@ absl::Status Cluster::Load() {
 void Cluster::CommitLocked(st::Batch batch, std::function<void(absl::Status)> done) {
   std::vector<std::string> finalized = std::move(finalized_in_batch_);
   finalized_in_batch_.clear();
+  std::vector<std::string> ended = std::move(ended_allocations_in_batch_);
+  ended_allocations_in_batch_.clear();
   std::vector<std::function<void(ClusterObserver&)>> notes = std::move(notes_in_batch_);
   notes_in_batch_.clear();
+  std::vector<Delivery> deliveries = std::move(deliveries_in_batch_);
+  deliveries_in_batch_.clear();
   store_.CommitAsync(std::move(batch), [this, ticket = Ticket(), done = std::move(done),
                                         finalized = std::move(finalized),
-                                        notes = std::move(notes)](absl::Status s) {
+                                        ended = std::move(ended), notes = std::move(notes),
+                                        deliveries = std::move(deliveries)](absl::Status s) {
     if (!s.ok()) StoreFailed(s);
     if (ClusterObserver* observer = observer_.load(); s.ok() && observer != nullptr) {
       for (const auto& note : notes) note(*observer);
     }
-    if (!finalized.empty()) {
+    if (!finalized.empty() || !ended.empty()) {
       std::lock_guard<std::mutex> lock(final_mu_);
       for (const std::string& id : finalized) finalizing_.erase(id);
+      for (const std::string& id : ended) ending_allocations_.erase(id);
+    }
+    if (s.ok()) {
+      for (const Delivery& d : deliveries) {
+        const std::string task_id = d.task.task_id;
+        const std::string worker_id = d.worker_id;
+        gateway_.DeliverAssignment(
+            d.worker_id, d.address, d.task,
+            [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
+              OnAssignReply(task_id, worker_id, reply);
+            });
+      }
     }
     if (done) done(s);
   });
@@ -275,6 +309,18 @@ bool Cluster::AllJoinedLocked() const {
 }
 
 absl::Status Cluster::QueueLocked(TaskEntry& task) {
+  if (!task.record.allocation_id.empty()) {
+    auto it = allocations_.find(task.record.allocation_id);
+    if (it == allocations_.end()) {
+      return absl::FailedPreconditionError(
+          StrCat("allocation ", task.record.allocation_id, " has ended"));
+    }
+    it->second->queue.push_back(task.record.task_id);
+    it->second->task_ids.insert(task.record.task_id);
+    task.queued_at_ms = NowMs();
+    MarkDirtyLocked();
+    return absl::OkStatus();
+  }
   scheduler::QueuedTask queued;
   queued.task_id = task.record.task_id;
   queued.request = task.record.request;
@@ -283,6 +329,17 @@ absl::Status Cluster::QueueLocked(TaskEntry& task) {
   task.queued_at_ms = NowMs();
   MarkDirtyLocked();
   return queue_.Push(std::move(queued));
+}
+
+void Cluster::UnqueueLocked(TaskEntry& task) {
+  if (task.record.allocation_id.empty()) {
+    (void)queue_.Remove(task.record.task_id);
+    return;
+  }
+  auto it = allocations_.find(task.record.allocation_id);
+  if (it == allocations_.end()) return;
+  std::deque<std::string>& queue = it->second->queue;
+  queue.erase(std::remove(queue.begin(), queue.end(), task.record.task_id), queue.end());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -310,6 +367,15 @@ TaskView Cluster::ViewOfLocked(const TaskEntry& task) const {
   view.task = task.record;
   if (const scheduler::QueuedTask* queued = queue_.Find(task.record.task_id)) {
     view.waiting_reason = WaitingReasonLocked(*queued);
+  } else if (task.record.status == TaskState::kPending && !task.record.allocation_id.empty()) {
+    auto it = allocations_.find(task.record.allocation_id);
+    if (it != allocations_.end() && it->second->record.state == st::AllocationState::kPending) {
+      view.waiting_reason = StrCat("allocation ", task.record.allocation_id,
+                                   " is pending: ", it->second->record.reason);
+    } else {
+      view.waiting_reason = StrCat("waiting for room in a slot of allocation ",
+                                   task.record.allocation_id);
+    }
   }
   return view;
 }
@@ -497,6 +563,12 @@ absl::Status Cluster::UnregisterWorker(const std::string& worker_id) {
         StrCat("worker \"", worker_id, "\" has ", placed.size(), " task(s) placed on it (first: ",
                *placed.begin(), "); cancel them or wait for them to end"));
   }
+  if (!it->second->allocation_ids.empty()) {
+    return absl::FailedPreconditionError(
+        StrCat("worker \"", worker_id, "\" holds slots of ", it->second->allocation_ids.size(),
+               " allocation(s) (first: ", *it->second->allocation_ids.begin(),
+               "); release them first"));
+  }
   NoteWorkerLocked(*it->second, true);
   (void)view_.RemoveWorker(worker_id);
   workers_.erase(it);
@@ -649,13 +721,16 @@ absl::StatusOr<HeartbeatOutcome> Cluster::Heartbeat(const HeartbeatInput& beat) 
 
 absl::StatusOr<TaskView> Cluster::Submit(st::TaskRecord input) {
   if (absl::Status s = ValidateTaskInput(input); !s.ok()) return s;
-  if (!input.target_worker_id.empty()) {
+  if (!input.target_worker_id.empty() && input.allocation_id.empty()) {
     return absl::InvalidArgumentError(
         "task.target_worker_id: a queued task cannot name a worker; use AssignTask (cloudai "
         "task) to run it on a given worker");
   }
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
+  if (!input.allocation_id.empty()) {
+    if (absl::Status s = CheckAllocationTaskLocked(input); !s.ok()) return s;
+  }
   st::Batch batch;
   if (input.task_id.empty()) {
     input.task_id = NextTaskIdLocked(batch);
@@ -673,7 +748,10 @@ absl::StatusOr<TaskView> Cluster::Submit(st::TaskRecord input) {
   record.exit_code.reset();
   record.error.clear();
   batch.InsertTask(record);
-  AppendEvent(batch, record, std::nullopt, "submitted to the queue");
+  AppendEvent(batch, record, std::nullopt,
+              record.allocation_id.empty()
+                  ? std::string("submitted to the queue")
+                  : StrCat("submitted to allocation ", record.allocation_id));
   TaskEntry& t = *task;
   tasks_.emplace(record.task_id, std::move(task));
   if (absl::Status s = QueueLocked(t); !s.ok()) {
@@ -691,6 +769,11 @@ absl::StatusOr<TaskView> Cluster::Assign(st::TaskRecord input) {
   if (input.target_worker_id.empty()) {
     return absl::InvalidArgumentError(
         "task.target_worker_id: is empty; name the worker to run the task on");
+  }
+  if (!input.allocation_id.empty()) {
+    return absl::InvalidArgumentError(
+        "task.allocation_id: a task assigned directly to a worker cannot run in an "
+        "allocation; submit it (with target_worker_id naming one of the allocation's workers)");
   }
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
@@ -827,7 +910,15 @@ void Cluster::ReleaseLocked(TaskEntry& task) {
   if (!task.holds_resources) return;
   task.holds_resources = false;
   const std::string& worker_id = task.record.worker_id;
-  if (absl::Status s = view_.Release(worker_id, task.record.request); !s.ok()) {
+  if (!task.record.allocation_id.empty()) {
+    auto it = allocations_.find(task.record.allocation_id);
+    if (it != allocations_.end() && task.slot >= 0 &&
+        static_cast<size_t>(task.slot) < it->second->used.size()) {
+      absl::StatusOr<Resources> left = Subtract(it->second->used[task.slot], task.record.request);
+      if (left.ok()) it->second->used[task.slot] = std::move(*left);
+    }
+    task.slot = -1;
+  } else if (absl::Status s = view_.Release(worker_id, task.record.request); !s.ok()) {
     Log(StrCat("BUG: releasing task ", task.record.task_id, " on ", worker_id, ": ",
                std::string(s.message())));
   }
@@ -841,11 +932,12 @@ void Cluster::FinishLocked(st::Batch& batch, TaskEntry& task, TaskState final_st
                            const std::string& detail, const TaskCompletion* completion) {
   const TaskState from = task.record.status;
   const std::string id = task.record.task_id;
-  if (from == TaskState::kPending) (void)queue_.Remove(id);
+  if (from == TaskState::kPending) UnqueueLocked(task);
   if (from == TaskState::kScheduled || from == TaskState::kRunning) {
     batch.DeleteAssignment(id);
   }
   ReleaseLocked(task);
+  ServiceTaskEndedLocked(batch, task);
   st::TaskRecord& record = task.record;
   const int64_t now_ms = NowMs();
   record.status = final_state;
@@ -880,8 +972,19 @@ void Cluster::FinishLocked(st::Batch& batch, TaskEntry& task, TaskState final_st
     finalizing_[id] = std::move(view);
   }
   finalized_in_batch_.push_back(id);
+  const std::string allocation_id = record.allocation_id;
   tasks_.erase(id);  // `task` is gone from here on
   changed_.notify_all();
+  if (!allocation_id.empty()) {
+    auto it = allocations_.find(allocation_id);
+    if (it != allocations_.end()) {
+      it->second->task_ids.erase(id);
+      if (it->second->record.state == st::AllocationState::kReleasing &&
+          it->second->task_ids.empty()) {
+        CompleteReleaseLocked(batch, *it->second);
+      }
+    }
+  }
 }
 
 void Cluster::LoseLocked(st::Batch& batch, TaskEntry& task, const std::string& why) {
@@ -969,31 +1072,9 @@ absl::StatusOr<TaskView> Cluster::Cancel(std::string_view task_id_view) {
     if (!committed.ok()) return committed;
     return GetTask(task_id);
   }
-  const std::string worker_id = task.record.worker_id;
-  auto w = workers_.find(worker_id);
-  if (w == workers_.end() || !w->second->record.is_active) {
-    st::Batch batch;
-    FinishLocked(batch, task, TaskState::kCancelled,
-                 StrCat("cancelled; worker ", worker_id, " was not reachable to stop it"), nullptr);
-    absl::Status committed = CommitAndWait(lock, std::move(batch));
-    if (!committed.ok()) return committed;
-    return GetTask(task_id);
-  }
-  gateway_.DeliverCancel(
-      worker_id, w->second->record.worker_ip, task_id,
-      [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
-        if (reply.delivered && reply.accepted) return;  // its report will follow
-        std::unique_lock<std::mutex> lock(mu_);
-        auto it = tasks_.find(task_id);
-        if (it == tasks_.end() || it->second->record.worker_id != worker_id) return;
-        st::Batch batch;
-        FinishLocked(batch, *it->second, TaskState::kCancelled,
-                     StrCat("cancelled; worker ", worker_id, " ",
-                            reply.delivered ? "no longer ran it: " : "could not be reached: ",
-                            reply.message),
-                     nullptr);
-        CommitLocked(std::move(batch), nullptr);
-      });
+  st::Batch batch;
+  RequestStopLocked(batch, task, "cancelled");
+  if (!batch.empty()) CommitLocked(std::move(batch), nullptr);
   const Clock::TimePoint deadline = clock_.Now() + options_.cancel_wait;
   while (tasks_.count(task_id) != 0 && !shutdown_ && clock_.Now() < deadline) {
     clock_.WaitUntil(changed_, lock, deadline);
@@ -1002,6 +1083,32 @@ absl::StatusOr<TaskView> Cluster::Cancel(std::string_view task_id_view) {
   // A final state read from the store must be committed: wait for the store to catch up
   // by reading through it.
   return GetTask(task_id);
+}
+
+void Cluster::RequestStopLocked(st::Batch& batch, TaskEntry& task, const std::string& why) {
+  const std::string task_id = task.record.task_id;
+  const std::string worker_id = task.record.worker_id;
+  auto w = workers_.find(worker_id);
+  if (w == workers_.end() || !w->second->record.is_active) {
+    FinishLocked(batch, task, TaskState::kCancelled,
+                 StrCat(why, "; worker ", worker_id, " was not reachable to stop it"), nullptr);
+    return;
+  }
+  gateway_.DeliverCancel(
+      worker_id, w->second->record.worker_ip, task_id,
+      [this, ticket = Ticket(), task_id, worker_id, why](const WorkerReply& reply) {
+        if (reply.delivered && reply.accepted) return;  // its report will follow
+        std::unique_lock<std::mutex> lock(mu_);
+        auto it = tasks_.find(task_id);
+        if (it == tasks_.end() || it->second->record.worker_id != worker_id) return;
+        st::Batch batch;
+        FinishLocked(batch, *it->second, TaskState::kCancelled,
+                     StrCat(why, "; worker ", worker_id, " ",
+                            reply.delivered ? "no longer ran it: " : "could not be reached: ",
+                            reply.message),
+                     nullptr);
+        CommitLocked(std::move(batch), nullptr);
+      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1019,47 +1126,40 @@ size_t Cluster::SchedulePass(bool force) {
   std::unique_lock<std::mutex> lock(mu_);
   if (shutdown_ || (!dirty_ && !force) || !CheckWritable().ok()) return 0;
   dirty_ = false;
-  if (queue_.empty()) return 0;
-  scheduler::PassResult pass = queue_.SchedulePass(view_, *policy_, AllJoinedLocked());
-  if (pass.placements.empty() && pass.infeasible.empty()) return 0;
   st::Batch batch;
-  const int64_t now_ms = NowMs();
-  struct Delivery {
-    std::string worker_id, address;
-    st::TaskRecord task;
-  };
-  auto deliveries = std::make_shared<std::vector<Delivery>>();
+  // Allocations first: pending ones by priority, then the tasks waiting in their slots.
+  SchedulePendingAllocationsLocked(batch);
+  std::vector<std::string> placed_in_allocations;
+  size_t placed = ScheduleAllocationTasksLocked(batch, placed_in_allocations);
+  scheduler::PassResult pass;
+  if (!queue_.empty()) pass = queue_.SchedulePass(view_, *policy_, AllJoinedLocked());
   for (const scheduler::PassResult::Placement& placement : pass.placements) {
-    TaskEntry& task = *tasks_.at(placement.task_id);
-    WorkerEntry& worker = *workers_.at(placement.worker_id);
-    task.holds_resources = true;
-    task.record.status = TaskState::kScheduled;
-    task.record.worker_id = placement.worker_id;
-    task.record.scheduled_at = now_ms;
-    worker.task_ids.insert(placement.task_id);
-    batch.UpdateTask(task.record);
-    batch.InsertAssignment(
-        {StrCat("ass-", placement.task_id), placement.task_id, placement.worker_id, now_ms});
-    AppendEvent(batch, task.record, TaskState::kPending,
-                StrCat("placed on ", placement.worker_id, " by ", policy_->Name()));
-    deliveries->push_back({placement.worker_id, worker.record.worker_ip, task.record});
+    PlaceTaskLocked(batch, *tasks_.at(placement.task_id), *workers_.at(placement.worker_id),
+                    StrCat("placed on ", placement.worker_id, " by ", policy_->Name()));
   }
   for (const scheduler::PassResult::Infeasible& infeasible : pass.infeasible) {
     TaskEntry& task = *tasks_.at(infeasible.task_id);
     FinishLocked(batch, task, TaskState::kFailed, infeasible.reason, nullptr);
   }
-  CommitLocked(std::move(batch), [this, deliveries](absl::Status s) {
-    if (!s.ok()) return;
-    for (const Delivery& d : *deliveries) {
-      const std::string task_id = d.task.task_id;
-      const std::string worker_id = d.worker_id;
-      gateway_.DeliverAssignment(d.worker_id, d.address, d.task,
-                                 [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
-                                   OnAssignReply(task_id, worker_id, reply);
-                                 });
-    }
-  });
-  return pass.placements.size();
+  if (batch.empty()) return 0;
+  CommitLocked(std::move(batch), nullptr);
+  return placed + pass.placements.size();
+}
+
+void Cluster::PlaceTaskLocked(st::Batch& batch, TaskEntry& task, WorkerEntry& worker,
+                              const std::string& detail) {
+  const int64_t now_ms = NowMs();
+  const std::string& worker_id = worker.record.worker_id;
+  task.holds_resources = true;
+  task.record.status = TaskState::kScheduled;
+  task.record.worker_id = worker_id;
+  task.record.scheduled_at = now_ms;
+  worker.task_ids.insert(task.record.task_id);
+  batch.UpdateTask(task.record);
+  batch.InsertAssignment(
+      {StrCat("ass-", task.record.task_id), task.record.task_id, worker_id, now_ms});
+  AppendEvent(batch, task.record, TaskState::kPending, detail);
+  deliveries_in_batch_.push_back({worker_id, worker.record.worker_ip, task.record});
 }
 
 bool Cluster::WaitForScheduling(Clock::TimePoint deadline) {
@@ -1098,6 +1198,16 @@ void Cluster::CheckLiveness() {
                             ? StrCat("worker ", id, " no longer reports running it")
                             : StrCat("worker ", id, " silent for ", Seconds(silent));
       LoseLocked(batch, task, why);
+    }
+    if (!worker.record.is_active && silent > options_.lost_grace) {
+      const std::set<std::string> held = worker.allocation_ids;
+      for (const std::string& allocation_id : held) {
+        auto a = allocations_.find(allocation_id);
+        if (a == allocations_.end()) continue;
+        EndAllocationLocked(batch, *a->second, st::AllocationState::kFailed,
+                            StrCat("worker ", id, " holding one of its slots was lost (silent for ",
+                                   Seconds(silent), ")"));
+      }
     }
   }
   if (!batch.empty()) CommitLocked(std::move(batch), nullptr);

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "cloudai/common/clock.h"
 #include "common/resources.h"
+#include "master/allocation_input.h"
 #include "master/worker_gateway.h"
 #include "scheduler/cluster_view.h"
 #include "scheduler/placement_policy.h"
@@ -68,6 +69,8 @@ struct ClusterOptions {
   std::chrono::milliseconds cancel_wait{10'000};
   // How long a direct assignment waits for the worker's answer.
   std::chrono::milliseconds assign_wait{15'000};
+  // Allocations: TTLs, the service catalog and its ports (docs/allocations.md).
+  AllocationSettings allocations;
   // Called once, from any thread, when a commit fails (memory is then ahead of disk).
   std::function<void(const absl::Status&)> on_store_failure;
 };
@@ -142,6 +145,47 @@ struct LogLocation {
   std::string worker_address;
 };
 
+// One reserved slot of an allocation.
+struct AllocationSlotView {
+  std::string worker_id;
+  std::string host;  // the worker's host, from its address
+  Resources resources;
+  Resources used;  // by the allocation's placed tasks
+};
+
+// A running instance of a catalog service.
+struct ServiceView {
+  std::string service;
+  std::string task_id;
+  std::string worker_id;  // empty until its task is placed
+  std::string host;
+  int32_t port = 0;
+  store::TaskState status = store::TaskState::kPending;
+  int32_t references = 0;   // live allocations naming it
+  int64_t idle_since = 0;   // 0 while referenced
+};
+
+struct AllocationView {
+  store::AllocationRecord record;
+  std::vector<AllocationSlotView> slots;
+  std::vector<ServiceView> endpoints;  // of the services it names that run
+  std::vector<std::string> task_ids;   // its unfinished tasks
+  std::vector<store::AllocationEvent> events;  // GetAllocation() only
+};
+
+struct CapacityView {
+  Resources total, allocated, reserved;  // over active workers; reserved: by allocations
+  size_t workers = 0, active_workers = 0;
+  std::vector<ServiceView> services;
+  size_t active_allocations = 0, pending_allocations = 0;
+};
+
+struct SweepReport {
+  std::vector<std::string> expired_allocation_ids;
+  std::vector<std::string> stopped_services;
+  size_t active_allocations = 0;
+};
+
 struct ClusterCounts {
   size_t workers = 0, active_workers = 0, queued = 0, scheduled = 0, running = 0;
 };
@@ -159,6 +203,8 @@ class ClusterObserver {
   virtual void OnWorkerChanged(const WorkerView& worker, bool removed) = 0;
   // A task changed state (`event` says from what to what); `task` as it now stands.
   virtual void OnTaskEvent(const store::TaskRecord& task, const store::TaskEvent& event) = 0;
+  // An allocation changed state (or was extended); `allocation` as it now stands.
+  virtual void OnAllocationChanged(const AllocationView& allocation) { (void)allocation; }
 };
 
 class Cluster {
@@ -201,6 +247,27 @@ class Cluster {
   bool WaitFinal(std::string_view task_id, std::chrono::milliseconds timeout) const;
   ClusterCounts Counts() const;
 
+  // ---- Allocations (docs/allocations.md) ----
+
+  // Reserves the slots (and starts the named services) now, or queues the allocation as
+  // pending. INVALID_ARGUMENT for bad input; RESOURCE_EXHAUSTED, with the reason, when it
+  // could never fit or (wait=false) does not fit now; nothing is stored then.
+  absl::StatusOr<AllocationView> RequestAllocation(const AllocationAsk& ask);
+  // Ends it: its tasks are cancelled, and once they have stopped (waiting up to
+  // cancel_wait) its slots are freed. FAILED_PRECONDITION when it already ended.
+  absl::StatusOr<AllocationView> ReleaseAllocation(std::string_view allocation_id);
+  absl::StatusOr<AllocationView> GetAllocation(std::string_view allocation_id) const;
+  absl::StatusOr<std::vector<AllocationView>> ListAllocations(
+      const store::AllocationFilter& filter) const;
+  // Moves a pending or active allocation's expiry `extend_seconds` later.
+  absl::StatusOr<AllocationView> ExtendAllocation(std::string_view allocation_id,
+                                                  int64_t extend_seconds);
+  CapacityView Capacity() const;
+  // Expires allocations past their TTL and stops services idle past the timeout.
+  SweepReport SweepAllocations();
+  // UNAVAILABLE when the store has failed or the master is shutting down.
+  absl::Status CheckWritableForApi() const { return CheckWritable(); }
+
   // ---- Workers ----
 
   // A worker registering back with its capacity. PERMISSION_DENIED when it was not
@@ -231,6 +298,7 @@ class Cluster {
  private:
   struct WorkerEntry;
   struct TaskEntry;
+  struct AllocationEntry;
 
   Cluster(store::Store& store, WorkerGateway& gateway, Clock& clock, ClusterOptions options,
           std::unique_ptr<scheduler::PlacementPolicy> policy);
@@ -269,6 +337,50 @@ class Cluster {
   // Tells the observer about the worker once the batch being built is committed.
   void NoteWorkerLocked(const WorkerEntry& worker, bool removed);
   absl::Status QueueLocked(TaskEntry& task);
+  // Takes a pending task out of whichever queue holds it.
+  void UnqueueLocked(TaskEntry& task);
+  // Asks the worker running a placed task to stop it; the task ends as cancelled when
+  // the worker reports, or at once when the worker cannot be reached.
+  void RequestStopLocked(store::Batch& batch, TaskEntry& task, const std::string& why);
+
+  // Allocations (cluster_allocations.cc).
+  absl::Status LoadAllocationsLocked(store::Snapshot& snapshot,
+                                     std::map<std::string, Resources, std::less<>>& allocated,
+                                     store::Batch& batch);
+  void RestoreServicesLocked(store::Batch& batch);
+  std::string NewAllocationIdLocked() const;
+  void AppendAllocationEvent(store::Batch& batch, const store::AllocationRecord& record,
+                             std::optional<store::AllocationState> from, std::string detail);
+  // Why `record` could never be placed, or empty when it could.
+  std::string WhyNeverFitsLocked(const store::AllocationRecord& record) const;
+  // Reserves the slots and starts the services of a pending allocation, all or nothing.
+  // Empty on success; otherwise why it does not fit now (nothing changed).
+  std::string TryActivateLocked(AllocationEntry& allocation, store::Batch& batch);
+  // Ends an allocation: pending ones at once; active ones go through releasing.
+  void EndAllocationLocked(store::Batch& batch, AllocationEntry& allocation,
+                           store::AllocationState final_state, const std::string& why);
+  // A releasing allocation whose tasks have all ended: frees its slots, final state.
+  void CompleteReleaseLocked(store::Batch& batch, AllocationEntry& allocation);
+  void SchedulePendingAllocationsLocked(store::Batch& batch);
+  // Places the queued tasks of active allocations on their slots; returns how many.
+  size_t ScheduleAllocationTasksLocked(store::Batch& batch, std::vector<std::string>& placed);
+  void PlaceTaskLocked(store::Batch& batch, TaskEntry& task, WorkerEntry& worker,
+                       const std::string& detail);
+  // Starts a catalog service as a long-running task on `worker_id`, where its request
+  // has already been allocated in the scheduler's view.
+  void StartServiceLocked(const std::string& name, const std::string& worker_id, int32_t port,
+                          store::Batch& batch);
+  // Checks that a task submitted into an allocation may go there.
+  absl::Status CheckAllocationTaskLocked(const store::TaskRecord& task) const;
+  void ServiceTaskEndedLocked(store::Batch& batch, const TaskEntry& task);
+  int32_t ServiceReferencesLocked(const std::string& service) const;
+  ServiceView ServiceViewLocked(const store::ServiceInstanceRecord& instance) const;
+  AllocationView AllocationViewLocked(const AllocationEntry& allocation) const;
+  AllocationView AllocationViewOfRecord(const store::AllocationRecord& record) const;
+  void NoteAllocationLocked(const AllocationEntry& allocation);
+  // Waits until the allocation is final or `deadline`.
+  void WaitAllocationFinalLocked(std::unique_lock<std::mutex>& lock, const std::string& id,
+                                 Clock::TimePoint deadline);
 
   store::Store& store_;
   WorkerGateway& gateway_;
@@ -282,6 +394,8 @@ class Cluster {
   scheduler::ClusterView view_;
   scheduler::TaskQueue queue_;
   std::unique_ptr<scheduler::PlacementPolicy> policy_;
+  std::map<std::string, std::unique_ptr<AllocationEntry>, std::less<>> allocations_;  // live
+  std::map<std::string, store::ServiceInstanceRecord, std::less<>> services_;
   int64_t next_task_number_ = 1;
   bool dirty_ = true;
   std::atomic<bool> shutdown_{false};
@@ -289,10 +403,20 @@ class Cluster {
   // that readers never see an older state from the store (guarded by final_mu_).
   mutable std::mutex final_mu_;
   std::unordered_map<std::string, TaskView> finalizing_;
+  // The same for allocations that ended (guarded by final_mu_).
+  std::unordered_map<std::string, store::AllocationRecord> ending_allocations_;
+  std::vector<std::string> ended_allocations_in_batch_;  // guarded by mu_
   std::vector<std::string> finalized_in_batch_;  // guarded by mu_; moved by CommitLocked
   // Observer notes for the batch being built: delivered after its commit (guarded by mu_;
   // moved by CommitLocked).
   std::vector<std::function<void(ClusterObserver&)>> notes_in_batch_;
+  // Placements of the batch being built, sent to their workers once it is committed
+  // (guarded by mu_; moved by CommitLocked).
+  struct Delivery {
+    std::string worker_id, address;
+    store::TaskRecord task;
+  };
+  std::vector<Delivery> deliveries_in_batch_;
   std::atomic<ClusterObserver*> observer_{nullptr};
   std::mutex tickets_mu_;
   std::condition_variable tickets_done_;

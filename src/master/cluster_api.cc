@@ -20,6 +20,15 @@ absl::Status CheckTaskId(const std::string& id) {
   return ValidateName(id, kMaxTaskIdLength, "task_id");
 }
 
+absl::Status CheckAllocationId(const std::string& id) {
+  if (absl::Status s = ValidateName(id, 64, "allocation_id"); !s.ok()) return s;
+  if (id.rfind(kAllocationIdPrefix, 0) != 0) {
+    return absl::InvalidArgumentError(
+        StrCat("allocation_id: \"", id, "\" is not an allocation id (alloc- and 12 hex digits)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckWorkerId(const std::string& id) {
   return ValidateName(id, kMaxWorkerIdLength, "worker_id");
 }
@@ -274,6 +283,82 @@ absl::Status ClusterApi::StreamLogs(const v1::TaskLogRequest& request,
       if (std::chrono::steady_clock::now() > deadline && final_seen) break;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Allocations
+// ---------------------------------------------------------------------------------------
+
+absl::StatusOr<v1::Allocation> ClusterApi::RequestAllocation(const v1::AllocationRequest& request) {
+  absl::StatusOr<AllocationView> view = cluster_.RequestAllocation(AllocationAskFromProto(request));
+  if (!view.ok()) return view.status();
+  return AllocationToProto(*view);
+}
+
+absl::StatusOr<v1::Allocation> ClusterApi::ReleaseAllocation(const v1::AllocationId& request) {
+  if (absl::Status s = CheckAllocationId(request.allocation_id()); !s.ok()) return s;
+  absl::StatusOr<AllocationView> view = cluster_.ReleaseAllocation(request.allocation_id());
+  if (!view.ok()) return view.status();
+  return AllocationToProto(*view);
+}
+
+absl::StatusOr<v1::Allocation> ClusterApi::GetAllocation(const v1::AllocationId& request) const {
+  if (absl::Status s = CheckAllocationId(request.allocation_id()); !s.ok()) return s;
+  absl::StatusOr<AllocationView> view = cluster_.GetAllocation(request.allocation_id());
+  if (!view.ok()) return view.status();
+  return AllocationToProto(*view);
+}
+
+absl::StatusOr<v1::ListAllocationsResponse> ClusterApi::ListAllocations(
+    const v1::ListAllocationsRequest& request) const {
+  store::AllocationFilter filter;
+  if (!request.state().empty()) {
+    absl::StatusOr<store::AllocationState> state = store::ParseAllocationState(request.state());
+    if (!state.ok()) {
+      return absl::InvalidArgumentError(StrCat("state: ", std::string(state.status().message())));
+    }
+    filter.state = *state;
+  }
+  if (!request.job_id().empty()) {
+    if (absl::Status s = ValidateName(request.job_id(), kMaxTaskIdLength, "job_id"); !s.ok()) {
+      return s;
+    }
+    filter.job_id = request.job_id();
+  }
+  if (request.limit() < 0 || static_cast<size_t>(request.limit()) > store::kMaxListLimit) {
+    return absl::InvalidArgumentError(
+        StrCat("limit: ", request.limit(), " is outside 0..", store::kMaxListLimit));
+  }
+  filter.limit = static_cast<size_t>(request.limit());
+  absl::StatusOr<std::vector<AllocationView>> views = cluster_.ListAllocations(filter);
+  if (!views.ok()) return views.status();
+  v1::ListAllocationsResponse response;
+  for (const AllocationView& view : *views) *response.add_allocations() = AllocationToProto(view);
+  return response;
+}
+
+absl::StatusOr<v1::Allocation> ClusterApi::ExtendAllocation(
+    const v1::ExtendAllocationRequest& request) {
+  if (absl::Status s = CheckAllocationId(request.allocation_id()); !s.ok()) return s;
+  absl::StatusOr<AllocationView> view =
+      cluster_.ExtendAllocation(request.allocation_id(), request.extend_seconds());
+  if (!view.ok()) return view.status();
+  return AllocationToProto(*view);
+}
+
+absl::StatusOr<v1::Capacity> ClusterApi::GetCapacity(const v1::CapacityRequest&) const {
+  return CapacityToProto(cluster_.Capacity());
+}
+
+absl::StatusOr<v1::CleanupResponse> ClusterApi::CleanupExpiredAllocations(
+    const v1::CleanupRequest&) {
+  if (absl::Status s = cluster_.CheckWritableForApi(); !s.ok()) return s;
+  SweepReport report = cluster_.SweepAllocations();
+  v1::CleanupResponse response;
+  for (const std::string& id : report.expired_allocation_ids) response.add_expired_allocation_ids(id);
+  for (const std::string& name : report.stopped_services) response.add_stopped_services(name);
+  response.set_active_allocations(static_cast<int32_t>(report.active_allocations));
+  return response;
 }
 
 }  // namespace cloudai::master

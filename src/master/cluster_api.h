@@ -52,6 +52,15 @@ class ClusterApi {
   // The task's stored state changes, oldest first. NOT_FOUND for an unknown task.
   absl::StatusOr<std::vector<store::TaskEvent>> TaskEvents(const v1::TaskId& request) const;
   ClusterCounts Counts() const { return cluster_.Counts(); }
+
+  absl::StatusOr<v1::Allocation> RequestAllocation(const v1::AllocationRequest& request);
+  absl::StatusOr<v1::Allocation> ReleaseAllocation(const v1::AllocationId& request);
+  absl::StatusOr<v1::Allocation> GetAllocation(const v1::AllocationId& request) const;
+  absl::StatusOr<v1::ListAllocationsResponse> ListAllocations(
+      const v1::ListAllocationsRequest& request) const;
+  absl::StatusOr<v1::Allocation> ExtendAllocation(const v1::ExtendAllocationRequest& request);
+  absl::StatusOr<v1::Capacity> GetCapacity(const v1::CapacityRequest& request) const;
+  absl::StatusOr<v1::CleanupResponse> CleanupExpiredAllocations(const v1::CleanupRequest& request);
   Cluster& cluster() { return cluster_; }
 
   // Streams a task's logs from request.offset: every chunk goes to `write` (false: the

@@ -114,4 +114,46 @@ grpc::Status ClusterServiceImpl::StreamTaskLogs(grpc::ServerContext* context,
       [context] { return context->IsCancelled(); }));
 }
 
+grpc::Status ClusterServiceImpl::RequestAllocation(grpc::ServerContext* context,
+                                        const v1::AllocationRequest* request, v1::Allocation* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.RequestAllocation(*request); });
+}
+
+grpc::Status ClusterServiceImpl::ReleaseAllocation(grpc::ServerContext* context,
+                                        const v1::AllocationId* request, v1::Allocation* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.ReleaseAllocation(*request); });
+}
+
+grpc::Status ClusterServiceImpl::GetAllocation(grpc::ServerContext* context,
+                                        const v1::AllocationId* request, v1::Allocation* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.GetAllocation(*request); });
+}
+
+grpc::Status ClusterServiceImpl::ListAllocations(grpc::ServerContext* context,
+                                        const v1::ListAllocationsRequest* request, v1::ListAllocationsResponse* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.ListAllocations(*request); });
+}
+
+grpc::Status ClusterServiceImpl::ExtendAllocation(grpc::ServerContext* context,
+                                        const v1::ExtendAllocationRequest* request, v1::Allocation* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.ExtendAllocation(*request); });
+}
+
+grpc::Status ClusterServiceImpl::GetCapacity(grpc::ServerContext* context,
+                                        const v1::CapacityRequest* request, v1::Capacity* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.GetCapacity(*request); });
+}
+
+grpc::Status ClusterServiceImpl::CleanupExpiredAllocations(grpc::ServerContext* context,
+                                        const v1::CleanupRequest* request, v1::CleanupResponse* response) {
+  CLOUDAI_AUTHORIZE(context);
+  return Answer(response, [&] { return api_.CleanupExpiredAllocations(*request); });
+}
+
 }  // namespace cloudai::master

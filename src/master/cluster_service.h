@@ -41,6 +41,24 @@ class ClusterServiceImpl final : public v1::ClusterService::Service {
                               grpc::ServerWriter<v1::LogChunk>* writer) override;
   grpc::Status QueueStatus(grpc::ServerContext* context, const v1::QueueStatusRequest* request,
                            v1::QueueStatusResponse* response) override;
+  grpc::Status RequestAllocation(grpc::ServerContext* context,
+                                 const v1::AllocationRequest* request,
+                                 v1::Allocation* response) override;
+  grpc::Status ReleaseAllocation(grpc::ServerContext* context, const v1::AllocationId* request,
+                                 v1::Allocation* response) override;
+  grpc::Status GetAllocation(grpc::ServerContext* context, const v1::AllocationId* request,
+                             v1::Allocation* response) override;
+  grpc::Status ListAllocations(grpc::ServerContext* context,
+                               const v1::ListAllocationsRequest* request,
+                               v1::ListAllocationsResponse* response) override;
+  grpc::Status ExtendAllocation(grpc::ServerContext* context,
+                                const v1::ExtendAllocationRequest* request,
+                                v1::Allocation* response) override;
+  grpc::Status GetCapacity(grpc::ServerContext* context, const v1::CapacityRequest* request,
+                           v1::Capacity* response) override;
+  grpc::Status CleanupExpiredAllocations(grpc::ServerContext* context,
+                                         const v1::CleanupRequest* request,
+                                         v1::CleanupResponse* response) override;
 
  private:
   grpc::Status Authorize(const grpc::ServerContext& context) const;

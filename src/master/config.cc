@@ -34,6 +34,8 @@ absl::Status ApplyDuration(milliseconds* out, const std::string& value, const st
   return absl::OkStatus();
 }
 
+std::optional<std::string> ReadFile(const std::string& path);
+
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = {
       {"GRPC_PORT", "grpc-port", "gRPC listen address for workers and clients",
@@ -137,6 +139,54 @@ const std::vector<Setting>& Settings() {
          c.shell = v;
          return absl::OkStatus();
        }},
+      {"CLOUDAI_SERVICES_FILE", "services-file",
+       "the service catalog allocations may name (JSON; docs/allocations.md)",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         std::optional<std::string> text = ReadFile(v);
+         if (!text) return absl::InvalidArgumentError(StrCat(f, ": cannot read \"", v, "\""));
+         auto catalog = ParseServiceCatalog(*text);
+         if (!catalog.ok()) {
+           return absl::InvalidArgumentError(StrCat(f, ": ", catalog.status().message()));
+         }
+         c.allocations.services = std::move(*catalog);
+         return absl::OkStatus();
+       }},
+      {"CLOUDAI_SERVICE_PORTS", "service-ports", "ports given to services: FIRST-LAST",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         int lo = 0, hi = 0;
+         const size_t dash = v.find('-');
+         const auto r1 = std::from_chars(v.data(), v.data() + (dash == std::string::npos ? 0 : dash), lo);
+         const auto r2 = dash == std::string::npos
+                             ? std::from_chars_result{v.data(), std::errc::invalid_argument}
+                             : std::from_chars(v.data() + dash + 1, v.data() + v.size(), hi);
+         if (dash == std::string::npos || r1.ec != std::errc() || r2.ec != std::errc() ||
+             r2.ptr != v.data() + v.size() || lo < 1 || hi > 65535 || lo > hi) {
+           return absl::InvalidArgumentError(
+               StrCat(f, ": \"", v, "\" is not a port range; use e.g. 9000-9099"));
+         }
+         c.allocations.service_port_min = lo;
+         c.allocations.service_port_max = hi;
+         return absl::OkStatus();
+       }},
+      {"CLOUDAI_SERVICE_IDLE_TIMEOUT", "service-idle-timeout",
+       "a service no allocation uses is stopped after this long",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         return ApplyDuration(&c.allocations.service_idle_timeout, v, f, milliseconds(0));
+       }},
+      {"CLOUDAI_ALLOCATION_DEFAULT_TTL", "allocation-default-ttl",
+       "the TTL of an allocation that names none",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         return ApplyDuration(&c.allocations.default_ttl, v, f, milliseconds(1000));
+       }},
+      {"CLOUDAI_ALLOCATION_MAX_TTL", "allocation-max-ttl", "the longest TTL an allocation may have",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         return ApplyDuration(&c.allocations.max_ttl, v, f, milliseconds(1000));
+       }},
+      {"CLOUDAI_ALLOCATION_SWEEP_INTERVAL", "allocation-sweep-interval",
+       "how often allocations past their TTL are expired",
+       [](MasterConfig& c, const std::string& v, const std::string& f) {
+         return ApplyDuration(&c.allocations.sweep_interval, v, f, milliseconds(100));
+       }},
       {"CLOUDAI_MAX_LOG_BYTES", "max-log-bytes", "largest log kept per task result",
        [](MasterConfig& c, const std::string& v, const std::string& f) {
          int64_t n = 0;
@@ -174,9 +224,10 @@ absl::StatusOr<milliseconds> ParseDuration(std::string_view raw, std::string_vie
   if (unit == "ms") scale = 1;
   if (unit == "m") scale = 60'000;
   if (unit == "h") scale = 3'600'000;
+  if (unit == "d") scale = 86'400'000;
   if (digits == 0 || ec != std::errc() || scale == 0) {
     return absl::InvalidArgumentError(StrCat(
-        field, ": \"", text, "\" is not a duration; use e.g. 500ms, 30s, 5m or 1h"));
+        field, ": \"", text, "\" is not a duration; use e.g. 500ms, 30s, 5m, 1h or 2d"));
   }
   int64_t ms = 0;
   if (__builtin_mul_overflow(n, scale, &ms) || ms > int64_t{365} * 24 * 3'600'000) {
@@ -301,6 +352,12 @@ absl::StatusOr<MasterConfig> LoadMasterConfig(const std::map<std::string, std::s
       if (absl::Status st = s.apply(config, value, field); !st.ok()) return st;
     }
     config.origin[s.flag] = origin;
+  }
+  if (config.allocations.default_ttl > config.allocations.max_ttl) {
+    return absl::InvalidArgumentError(
+        StrCat("--allocation-default-ttl: ", config.allocations.default_ttl.count() / 1000,
+               "s is longer than --allocation-max-ttl (", config.allocations.max_ttl.count() / 1000,
+               "s)"));
   }
   const SystemInfo info = CollectSystemInfo();
   if (config.store_url.empty()) config.store_url = StrCat("sqlite:", config.state_dir, "/cloudai.db");

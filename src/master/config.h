@@ -19,6 +19,13 @@
 //   CLOUDAI_QUEUE_INTERVAL        --queue-interval          5s
 //   CLOUDAI_MAX_LOG_BYTES         --max-log-bytes           1048576
 //   CLOUDAI_SHELL                 --shell                   auto (auto|on|off)
+//   CLOUDAI_SERVICES_FILE         --services-file           none (the service catalog, JSON;
+//                                                           docs/allocations.md)
+//   CLOUDAI_SERVICE_PORTS         --service-ports           9000-9099
+//   CLOUDAI_SERVICE_IDLE_TIMEOUT  --service-idle-timeout    5m
+//   CLOUDAI_ALLOCATION_DEFAULT_TTL --allocation-default-ttl 1h
+//   CLOUDAI_ALLOCATION_MAX_TTL    --allocation-max-ttl      7d
+//   CLOUDAI_ALLOCATION_SWEEP_INTERVAL --allocation-sweep-interval 5m
 //
 // The .env file is looked up as the seed's master does: ./.env, ../.env, ../../.env (the
 // first found), or the path in --env-file. Lines are KEY=VALUE; '#' starts a comment;
@@ -36,6 +43,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "master/allocation_input.h"
 
 namespace cloudai::master {
 
@@ -55,11 +63,13 @@ struct MasterConfig {
   // The `master> ` prompt on the master's own terminal: "auto" (when stdin and stdout are
   // terminals), "on" or "off".
   std::string shell = "auto";
+  // Allocation TTLs and the service catalog (docs/allocations.md).
+  AllocationSettings allocations;
   // Where each setting came from ("default", ".env file <path>", "environment", "flag").
   std::map<std::string, std::string> origin;
 };
 
-// Parses "1500ms", "30s", "5m", "1h" or a bare number of seconds. `field` names the input.
+// Parses "1500ms", "30s", "5m", "1h", "2d" or a bare number of seconds. `field` names the input.
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text,
                                                         std::string_view field);
 // "host:port", ":port" or "port" -> "host:port" (host defaults to `default_host`).

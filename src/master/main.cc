@@ -106,6 +106,7 @@ int Run(int argc, char** argv) {
   options.inactivity_timeout = config->inactivity_timeout;
   options.lost_grace = config->lost_grace;
   options.max_log_bytes = config->max_log_bytes;
+  options.allocations = config->allocations;
   options.on_store_failure = [&store_failed](const absl::Status&) {
     store_failed = true;
     ::kill(::getpid(), SIGTERM);
@@ -157,9 +158,15 @@ int Run(int argc, char** argv) {
   std::thread liveness([&] {
     const auto period = std::clamp(config->inactivity_timeout / 4, std::chrono::milliseconds(50),
                                    std::chrono::milliseconds(1000));
+    auto last_sweep = clock->Now();
     while (!stopping) {
       std::this_thread::sleep_for(period);
       (*cluster)->CheckLiveness();
+      // Allocations past their TTL, services idle past their timeout.
+      if (clock->Now() - last_sweep >= config->allocations.sweep_interval) {
+        last_sweep = clock->Now();
+        (*cluster)->SweepAllocations();
+      }
     }
   });
 

@@ -1,5 +1,7 @@
 #include "master/proto_convert.h"
 
+#include "common/strings.h"
+
 #include <algorithm>
 
 namespace cloudai::master {
@@ -44,6 +46,7 @@ v1::Task TaskToProto(const store::TaskRecord& task) {
   message.set_max_retries(task.max_retries);
   for (const auto& [name, value] : task.env) (*message.mutable_env())[name] = value;
   message.set_timeout_ms(task.timeout_ms);
+  message.set_allocation_id(task.allocation_id);
   return message;
 }
 
@@ -64,6 +67,7 @@ store::TaskRecord TaskFromProto(const v1::Task& message) {
   task.max_retries = message.max_retries();
   task.env.insert(message.env().begin(), message.env().end());
   task.timeout_ms = message.timeout_ms();
+  task.allocation_id = message.allocation_id();
   return task;
 }
 
@@ -110,6 +114,88 @@ v1::WorkerStatus WorkerStatusToProto(const WorkerView& view) {
   message.set_last_heartbeat_ms(record.last_heartbeat);
   message.set_registered_at_ms(record.registered_at);
   for (const std::string& id : view.task_ids) message.add_running_task_ids(id);
+  return message;
+}
+
+v1::ServiceEndpoint ServiceToProto(const ServiceView& view) {
+  v1::ServiceEndpoint message;
+  message.set_service(view.service);
+  if (!view.host.empty() && view.port > 0 && !view.worker_id.empty()) {
+    message.set_endpoint(view.host.find(':') != std::string::npos
+                             ? StrCat("[", view.host, "]:", view.port)
+                             : StrCat(view.host, ":", view.port));
+  }
+  message.set_task_id(view.task_id);
+  message.set_worker_id(view.worker_id);
+  message.set_port(view.port);
+  message.set_status(std::string(store::TaskStateName(view.status)));
+  message.set_references(view.references);
+  message.set_idle_since_ms(view.idle_since);
+  return message;
+}
+
+v1::Allocation AllocationToProto(const AllocationView& view) {
+  const store::AllocationRecord& record = view.record;
+  v1::Allocation message;
+  message.set_allocation_id(record.allocation_id);
+  message.set_job_id(record.job_id);
+  message.set_state(std::string(store::AllocationStateName(record.state)));
+  message.set_priority(std::string(store::AllocationPriorityName(record.priority)));
+  message.set_workers(record.workers);
+  *message.mutable_per_worker() = ResourcesToProto(record.per_worker);
+  for (const AllocationSlotView& slot : view.slots) {
+    v1::AllocationSlot* s = message.add_slots();
+    s->set_worker_id(slot.worker_id);
+    s->set_host(slot.host);
+    *s->mutable_resources() = ResourcesToProto(slot.resources);
+    *s->mutable_used() = ResourcesToProto(slot.used);
+  }
+  for (const std::string& name : record.services) message.add_services(name);
+  for (const ServiceView& service : view.endpoints) *message.add_endpoints() = ServiceToProto(service);
+  for (const auto& [key, value] : record.metadata) (*message.mutable_metadata())[key] = value;
+  message.set_ttl_seconds(record.ttl_ms / 1000);
+  message.set_created_at_ms(record.created_at);
+  message.set_activated_at_ms(record.activated_at);
+  message.set_expires_at_ms(record.expires_at);
+  message.set_ended_at_ms(record.ended_at);
+  message.set_reason(record.reason);
+  for (const std::string& id : view.task_ids) message.add_task_ids(id);
+  for (const store::AllocationEvent& event : view.events) {
+    v1::AllocationEvent* e = message.add_events();
+    e->set_seq(event.seq);
+    if (event.from_state) e->set_from_state(std::string(store::AllocationStateName(*event.from_state)));
+    e->set_to_state(std::string(store::AllocationStateName(event.to_state)));
+    e->set_at_ms(event.at);
+    e->set_detail(event.detail);
+  }
+  return message;
+}
+
+AllocationAsk AllocationAskFromProto(const v1::AllocationRequest& message) {
+  AllocationAsk ask;
+  ask.job_id = message.job_id();
+  ask.services.assign(message.services().begin(), message.services().end());
+  ask.workers = message.workers();
+  ask.priority = message.priority();
+  ask.ttl_seconds = message.ttl_seconds();
+  ask.per_worker = ResourcesFromProto(message.per_worker());
+  for (const auto& [key, value] : message.metadata()) ask.metadata[key] = value;
+  ask.wait = !message.has_wait() || message.wait();
+  return ask;
+}
+
+v1::Capacity CapacityToProto(const CapacityView& view) {
+  v1::Capacity message;
+  *message.mutable_total() = ResourcesToProto(view.total);
+  *message.mutable_allocated() = ResourcesToProto(view.allocated);
+  absl::StatusOr<Resources> available = Subtract(view.total, view.allocated);
+  *message.mutable_available() = ResourcesToProto(available.ok() ? *available : Resources{});
+  *message.mutable_reserved() = ResourcesToProto(view.reserved);
+  message.set_workers_total(static_cast<int32_t>(view.workers));
+  message.set_workers_active(static_cast<int32_t>(view.active_workers));
+  for (const ServiceView& service : view.services) *message.add_services() = ServiceToProto(service);
+  message.set_active_allocations(static_cast<int32_t>(view.active_allocations));
+  message.set_pending_allocations(static_cast<int32_t>(view.pending_allocations));
   return message;
 }
 

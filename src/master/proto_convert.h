@@ -24,4 +24,10 @@ store::TaskRecord TaskFromProto(const v1::Task& message);
 v1::TaskStatus TaskStatusToProto(const TaskView& view);
 v1::WorkerStatus WorkerStatusToProto(const WorkerView& view);
 
+v1::ServiceEndpoint ServiceToProto(const ServiceView& view);
+v1::Allocation AllocationToProto(const AllocationView& view);
+AllocationAsk AllocationAskFromProto(const v1::AllocationRequest& message);
+// Available is total - allocated, over active workers.
+v1::Capacity CapacityToProto(const CapacityView& view);
+
 }  // namespace cloudai::master

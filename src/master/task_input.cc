@@ -93,6 +93,15 @@ absl::Status ValidateTaskInput(const store::TaskRecord& task) {
       return s;
     }
   }
+  if (!task.allocation_id.empty()) {
+    if (absl::Status s = ValidateName(task.allocation_id, 64, "task.allocation_id"); !s.ok()) {
+      return s;
+    }
+    if (task.allocation_id.rfind("alloc-", 0) != 0) {
+      return Invalid("task.allocation_id",
+                     StrCat("\"", task.allocation_id, "\" is not an allocation id (alloc-...)"));
+    }
+  }
   if (!task.user_id.empty()) {
     if (absl::Status s = ValidateName(task.user_id, kMaxWorkerIdLength, "task.user_id"); !s.ok()) {
       return s;

@@ -37,6 +37,10 @@ absl::Status ValidateMutation(const Mutation& m) {
           [](const mutation::InsertResult& u) { return ValidateRecord(u.result); },
           [](const mutation::AppendTaskEvent& u) { return ValidateRecord(u.event); },
           [](const mutation::SetCounter& u) { return ValidateId(u.name, "counter.name"); },
+          [](const mutation::UpsertAllocation& u) { return ValidateRecord(u.allocation); },
+          [](const mutation::AppendAllocationEvent& u) { return ValidateRecord(u.event); },
+          [](const mutation::UpsertServiceInstance& u) { return ValidateRecord(u.instance); },
+          [](const mutation::DeleteServiceInstance& u) { return ValidateId(u.service, "service"); },
       },
       m);
 }
@@ -77,6 +81,18 @@ Batch& Batch::AppendTaskEvent(TaskEvent event) {
 }
 Batch& Batch::SetCounter(std::string name, int64_t value) {
   return Add(mutation::SetCounter{std::move(name), value});
+}
+Batch& Batch::UpsertAllocation(AllocationRecord allocation) {
+  return Add(mutation::UpsertAllocation{std::move(allocation)});
+}
+Batch& Batch::AppendAllocationEvent(AllocationEvent event) {
+  return Add(mutation::AppendAllocationEvent{std::move(event)});
+}
+Batch& Batch::UpsertServiceInstance(ServiceInstanceRecord instance) {
+  return Add(mutation::UpsertServiceInstance{std::move(instance)});
+}
+Batch& Batch::DeleteServiceInstance(std::string service) {
+  return Add(mutation::DeleteServiceInstance{std::move(service)});
 }
 Batch& Batch::Add(Mutation m) {
   mutations_.push_back(std::move(m));
@@ -121,6 +137,19 @@ std::string Describe(const Mutation& m) {
             return StrCat("append event of task ", Quote(u.event.task_id));
           },
           [](const mutation::SetCounter& u) { return StrCat("set counter ", Quote(u.name)); },
+          [](const mutation::UpsertAllocation& u) {
+            return StrCat("upsert allocation ", Quote(u.allocation.allocation_id));
+          },
+          [](const mutation::AppendAllocationEvent& u) {
+            return StrCat("append event of allocation ", Quote(u.event.allocation_id));
+          },
+          [](const mutation::UpsertServiceInstance& u) {
+            return StrCat("upsert instance of service ", Quote(u.instance.service), " (task ",
+                          Quote(u.instance.task_id), ")");
+          },
+          [](const mutation::DeleteServiceInstance& u) {
+            return StrCat("delete instance of service ", Quote(u.service));
+          },
       },
       m);
 }

@@ -5,8 +5,8 @@
 // task and its first event; a placement holds the task's update, its assignment and an
 // event; and so on. The store applies the mutations in order inside one transaction;
 // if any of them fails (a record that does not validate, a duplicate id, an update or
-// delete of a row that does not exist, a reference to a task or worker that does not
-// exist), none of the batch's changes is kept and the error names the mutation.
+// delete of a row that does not exist, a reference to a task, worker or allocation that
+// does not exist), none of the batch's changes is kept and the error names the mutation.
 //
 // Update and delete mutations must find their row: a missing one fails the batch with
 // NOT_FOUND. Inserts of an existing id fail with ALREADY_EXISTS. Upserts insert or
@@ -55,7 +55,7 @@ struct InsertTask {
 struct UpdateTask {
   TaskRecord task;
 };
-// Also removes the task's assignment, result and events.
+// Also removes the task's assignment, result, events and any service instance it runs.
 struct DeleteTask {
   std::string task_id;
 };
@@ -80,6 +80,21 @@ struct SetCounter {
   int64_t value = 0;
 };
 
+// Inserts the allocation or replaces its whole row.
+struct UpsertAllocation {
+  AllocationRecord allocation;
+};
+// The allocation must exist. A zero seq takes the next free number.
+struct AppendAllocationEvent {
+  AllocationEvent event;
+};
+// Inserts or replaces the instance of instance.service; its task must exist.
+struct UpsertServiceInstance {
+  ServiceInstanceRecord instance;
+};
+struct DeleteServiceInstance {
+  std::string service;
+};
 }  // namespace mutation
 
 using Mutation =
@@ -87,7 +102,9 @@ using Mutation =
                  mutation::SetWorkerStatus, mutation::DeleteWorker, mutation::InsertTask,
                  mutation::UpdateTask, mutation::DeleteTask, mutation::InsertAssignment,
                  mutation::DeleteAssignment, mutation::InsertResult, mutation::AppendTaskEvent,
-                 mutation::SetCounter>;
+                 mutation::SetCounter, mutation::UpsertAllocation,
+                 mutation::AppendAllocationEvent, mutation::UpsertServiceInstance,
+                 mutation::DeleteServiceInstance>;
 
 class Batch {
  public:
@@ -107,6 +124,10 @@ class Batch {
   Batch& InsertResult(ResultRecord result);
   Batch& AppendTaskEvent(TaskEvent event);
   Batch& SetCounter(std::string name, int64_t value);
+  Batch& UpsertAllocation(AllocationRecord allocation);
+  Batch& AppendAllocationEvent(AllocationEvent event);
+  Batch& UpsertServiceInstance(ServiceInstanceRecord instance);
+  Batch& DeleteServiceInstance(std::string service);
   // Any mutation, e.g. one built elsewhere.
   Batch& Add(Mutation m);
 

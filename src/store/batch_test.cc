@@ -61,5 +61,44 @@ TEST(Batch, DescribesEveryKind) {
                                            "insert result of task \"t\"", "set counter \"c\""));
 }
 
+TEST(Batch, AllocationMutations) {
+  AllocationRecord a;
+  a.allocation_id = "alloc-1";
+  a.job_id = "job";
+  Batch b;
+  b.UpsertAllocation(a)
+      .AppendAllocationEvent({0, "alloc-1", std::nullopt, AllocationState::kPending, 1, ""})
+      .UpsertServiceInstance({"echo", "svc-1", 9000, 1, 0})
+      .DeleteServiceInstance("echo");
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_TRUE(std::holds_alternative<mutation::UpsertAllocation>(b.mutations()[0]));
+  EXPECT_TRUE(std::holds_alternative<mutation::AppendAllocationEvent>(b.mutations()[1]));
+  EXPECT_TRUE(std::holds_alternative<mutation::UpsertServiceInstance>(b.mutations()[2]));
+  EXPECT_TRUE(std::holds_alternative<mutation::DeleteServiceInstance>(b.mutations()[3]));
+  std::vector<std::string> text;
+  for (const Mutation& m : b.mutations()) text.push_back(Describe(m));
+  EXPECT_THAT(text, ::testing::ElementsAre("upsert allocation \"alloc-1\"",
+                                           "append event of allocation \"alloc-1\"",
+                                           "upsert instance of service \"echo\" (task \"svc-1\")",
+                                           "delete instance of service \"echo\""));
+  EXPECT_TRUE(ValidateBatch(b).ok()) << ValidateBatch(b);
+
+  a.workers = 0;
+  EXPECT_THAT(std::string(ValidateBatch(Batch().UpsertAllocation(a)).message()),
+              HasSubstr("mutation 1 (upsert allocation \"alloc-1\"): allocation.workers: 0 is "
+                        "below 1"));
+  EXPECT_THAT(
+      std::string(ValidateBatch(Batch().UpsertServiceInstance({"echo", "t", 0, 0, 0})).message()),
+      HasSubstr("service_instance.port: 0 is not a port"));
+  EXPECT_THAT(
+      std::string(ValidateBatch(Batch().DeleteServiceInstance("")).message()),
+      HasSubstr("mutation 1 (delete instance of service \"\"): service: must not be empty"));
+  EXPECT_THAT(
+      std::string(ValidateBatch(Batch().AppendAllocationEvent({0, "alloc-1", std::nullopt,
+                                                               AllocationState::kPending, -1, ""}))
+                      .message()),
+      HasSubstr("allocation_event.at: -1 is negative"));
+}
+
 }  // namespace
 }  // namespace cloudai::store

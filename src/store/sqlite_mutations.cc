@@ -28,16 +28,26 @@ constexpr std::string_view kWorkerCols[] = {
     "total_gpu",  "total_extras", "is_active", "last_heartbeat", "registered_at",
     "updated_at", "driver",       "hostname"};
 constexpr std::string_view kTaskCols[] = {
-    "task_id",      "user_id",          "docker_image", "command",    "req_cpu",      "req_memory",
-    "req_storage",  "req_gpu",          "req_extras",   "priority",   "max_retries",  "retries",
-    "status",       "target_worker_id", "worker_id",    "created_at", "scheduled_at", "started_at",
-    "completed_at", "exit_code",        "error",        "env",        "timeout_ms"};
+    "task_id",     "user_id",      "docker_image", "command",          "req_cpu",
+    "req_memory",  "req_storage",  "req_gpu",      "req_extras",       "priority",
+    "max_retries", "retries",      "status",       "target_worker_id", "worker_id",
+    "created_at",  "scheduled_at", "started_at",   "completed_at",     "exit_code",
+    "error",       "env",          "timeout_ms",   "allocation_id"};
 constexpr std::string_view kAssignmentCols[] = {"ass_id", "task_id", "worker_id", "assigned_at"};
 constexpr std::string_view kResultCols[] = {"task_id",   "worker_id",      "status",
                                             "logs",      "logs_truncated", "result_location",
                                             "exit_code", "completed_at"};
 constexpr std::string_view kEventCols[] = {"seq",      "task_id", "from_state",
                                            "to_state", "at",      "detail"};
+constexpr std::string_view kAllocationCols[] = {
+    "allocation_id", "job_id",       "state",       "priority", "workers",
+    "per_cpu",       "per_memory",   "per_storage", "per_gpu",  "per_extras",
+    "slots",         "services",     "metadata",    "wait",     "ttl_ms",
+    "created_at",    "activated_at", "expires_at",  "ended_at", "reason"};
+constexpr std::string_view kAllocationEventCols[] = {
+    "seq", "allocation_id", "from_state", "to_state", "at", "detail"};
+constexpr std::string_view kServiceInstanceCols[] = {"service", "task_id", "port", "started_at",
+                                                     "idle_since"};
 
 std::string InsertSql(std::string_view table, Columns cols) {
   std::string names, params;
@@ -133,6 +143,40 @@ void BindTask(Statement& s, const TaskRecord& t, const std::string& extras,
   s.BindText(21, t.error);
   s.BindText(22, env);
   s.BindInt(23, t.timeout_ms);
+  s.BindText(24, t.allocation_id);
+}
+
+// The encoded columns of an allocation, kept alive while its statement runs.
+struct EncodedAllocation {
+  explicit EncodedAllocation(const AllocationRecord& a)
+      : extras(EncodeExtras(a.per_worker)),
+        slots(EncodeSlots(a.slots)),
+        services(EncodeStringList(a.services)),
+        metadata(EncodeStringMap(a.metadata)) {}
+  std::string extras, slots, services, metadata;
+};
+
+void BindAllocation(Statement& s, const AllocationRecord& a, const EncodedAllocation& e) {
+  s.BindText(1, a.allocation_id);
+  s.BindText(2, a.job_id);
+  s.BindText(3, AllocationStateName(a.state));
+  s.BindText(4, AllocationPriorityName(a.priority));
+  s.BindInt(5, a.workers);
+  s.BindInt(6, a.per_worker.cpu_millis);
+  s.BindInt(7, a.per_worker.memory_mib);
+  s.BindInt(8, a.per_worker.storage_mib);
+  s.BindInt(9, a.per_worker.gpu_millis);
+  s.BindText(10, e.extras);
+  s.BindText(11, e.slots);
+  s.BindText(12, e.services);
+  s.BindText(13, e.metadata);
+  s.BindInt(14, a.wait ? 1 : 0);
+  s.BindInt(15, a.ttl_ms);
+  s.BindInt(16, a.created_at);
+  s.BindInt(17, a.activated_at);
+  s.BindInt(18, a.expires_at);
+  s.BindInt(19, a.ended_at);
+  s.BindText(20, a.reason);
 }
 
 // Runs a bound write statement. A statement with a key (update, delete) must change a
@@ -164,6 +208,11 @@ absl::Status ApplyMutation(SqliteConnection& conn, const Mutation& m) {
   static const std::string kInsertAssignment = InsertSql("ASSIGNMENTS", kAssignmentCols);
   static const std::string kInsertResult = InsertSql("RESULTS", kResultCols);
   static const std::string kInsertEvent = InsertSql("TASK_EVENTS", kEventCols);
+  static const std::string kUpsertAllocation = UpsertSql("ALLOCATIONS", kAllocationCols);
+  static const std::string kInsertAllocationEvent =
+      InsertSql("ALLOCATION_EVENTS", kAllocationEventCols);
+  static const std::string kUpsertServiceInstance =
+      UpsertSql("SERVICE_INSTANCES", kServiceInstanceCols);
 
   return std::visit(
       Overloaded{
@@ -266,6 +315,41 @@ absl::Status ApplyMutation(SqliteConnection& conn, const Mutation& m) {
                            s.BindInt(2, u.value);
                          });
           },
+          [&](const mutation::UpsertAllocation& u) {
+            const EncodedAllocation encoded(u.allocation);
+            return Write(conn, kUpsertAllocation,
+                         [&](Statement& s) { BindAllocation(s, u.allocation, encoded); });
+          },
+          [&](const mutation::AppendAllocationEvent& u) {
+            return Write(conn, kInsertAllocationEvent, [&](Statement& s) {
+              const AllocationEvent& e = u.event;
+              if (e.seq > 0) {
+                s.BindInt(1, e.seq);
+              } else {
+                s.BindNull(1);  // the next number
+              }
+              s.BindText(2, e.allocation_id);
+              s.BindText(3, e.from_state ? AllocationStateName(*e.from_state) : std::string_view());
+              s.BindText(4, AllocationStateName(e.to_state));
+              s.BindInt(5, e.at);
+              s.BindText(6, e.detail);
+            });
+          },
+          [&](const mutation::UpsertServiceInstance& u) {
+            return Write(conn, kUpsertServiceInstance, [&](Statement& s) {
+              const ServiceInstanceRecord& i = u.instance;
+              s.BindText(1, i.service);
+              s.BindText(2, i.task_id);
+              s.BindInt(3, i.port);
+              s.BindInt(4, i.started_at);
+              s.BindInt(5, i.idle_since);
+            });
+          },
+          [&](const mutation::DeleteServiceInstance& u) {
+            return Write(
+                conn, "DELETE FROM SERVICE_INSTANCES WHERE service = ?1",
+                [&](Statement& s) { s.BindText(1, u.service); }, "no such service instance");
+          },
       },
       m);
 }
@@ -279,8 +363,12 @@ std::string_view ForeignKeyHint(const Mutation& m) {
     return " (assignments still name the worker; delete them first)";
   }
   if (std::holds_alternative<mutation::InsertResult>(m) ||
-      std::holds_alternative<mutation::AppendTaskEvent>(m)) {
+      std::holds_alternative<mutation::AppendTaskEvent>(m) ||
+      std::holds_alternative<mutation::UpsertServiceInstance>(m)) {
     return " (the task does not exist)";
+  }
+  if (std::holds_alternative<mutation::AppendAllocationEvent>(m)) {
+    return " (the allocation does not exist)";
   }
   return "";
 }

@@ -1,8 +1,10 @@
 #include "store/sqlite_rows.h"
 
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/strings.h"
 #include "store/text_codec.h"
@@ -101,24 +103,33 @@ class RowReader {
 
   bool Bool(int col, std::string_view name) { return Int(col, name, 0, 1) != 0; }
 
-  TaskState State(int col, std::string_view name) {
+  // A value stored by name (a state, a priority), parsed by `parse`.
+  template <typename E>
+  E Named(int col, std::string_view name, absl::StatusOr<E> (*parse)(std::string_view)) {
     const std::string text = Text(col, name, 32);
-    if (!ok()) return TaskState::kPending;
-    absl::StatusOr<TaskState> state = ParseTaskState(text);
-    if (!state.ok()) {
-      Fail(name, std::string(state.status().message()));
-      return TaskState::kPending;
+    if (!ok()) return E{};
+    absl::StatusOr<E> value = parse(text);
+    if (!value.ok()) {
+      Fail(name, std::string(value.status().message()));
+      return E{};
     }
-    return *state;
+    return *value;
   }
 
   // "" is none.
-  std::optional<TaskState> OptionalState(int col, std::string_view name) {
+  template <typename E>
+  std::optional<E> OptionalNamed(int col, std::string_view name,
+                                 absl::StatusOr<E> (*parse)(std::string_view)) {
     if (ok() && sqlite3_column_type(stmt_, col) == SQLITE_TEXT &&
         sqlite3_column_bytes(stmt_, col) == 0) {
       return std::nullopt;
     }
-    return State(col, name);
+    return Named(col, name, parse);
+  }
+
+  TaskState State(int col, std::string_view name) { return Named(col, name, &ParseTaskState); }
+  std::optional<TaskState> OptionalState(int col, std::string_view name) {
+    return OptionalNamed(col, name, &ParseTaskState);
   }
 
   // Four quantity columns then the extras column, from `col` on.
@@ -143,6 +154,42 @@ class RowReader {
     }
     Check(ValidateEnv(*env, name), name);
     return *std::move(env);
+  }
+
+  std::map<std::string, std::string> Metadata(int col, std::string_view name) {
+    const std::string text = Text(col, name, kMaxTextLength);
+    if (!ok()) return {};
+    absl::StatusOr<std::map<std::string, std::string>> map = DecodeStringMap(text, name);
+    if (!map.ok()) {
+      Check(map.status(), name);
+      return {};
+    }
+    Check(ValidateMetadata(*map, name), name);
+    return *std::move(map);
+  }
+
+  std::vector<std::string> Services(int col, std::string_view name) {
+    const std::string text = Text(col, name, kMaxTextLength);
+    if (!ok()) return {};
+    absl::StatusOr<std::vector<std::string>> list = DecodeStringList(text, name);
+    if (!list.ok()) {
+      Check(list.status(), name);
+      return {};
+    }
+    Check(ValidateServices(*list, name), name);
+    return *std::move(list);
+  }
+
+  std::vector<AllocationSlot> Slots(int col, std::string_view name) {
+    const std::string text = Text(col, name, kMaxTextLength);
+    if (!ok()) return {};
+    absl::StatusOr<std::vector<AllocationSlot>> slots = DecodeSlots(text, name);
+    if (!slots.ok()) {
+      Check(slots.status(), name);
+      return {};
+    }
+    Check(ValidateSlots(*slots, name), name);
+    return *std::move(slots);
   }
 
   // Keeps `s` (whose message already starts with the column name) as the row's error.
@@ -255,6 +302,7 @@ absl::StatusOr<TaskRecord> ReadTaskRow(sqlite3_stmt* stmt) {
   t.error = r.Text(21, "error", kMaxTextLength);
   t.env = r.Env(22, "env");
   t.timeout_ms = r.Int(23, "timeout_ms", 0, kInt64Max);
+  t.allocation_id = r.Text(24, "allocation_id", kMaxIdLength);
   if (!r.ok()) return r.status();
   return t;
 }
@@ -305,6 +353,63 @@ absl::StatusOr<TaskEvent> ReadEventRow(sqlite3_stmt* stmt) {
   e.detail = r.Text(5, "detail", kMaxTextLength);
   if (!r.ok()) return r.status();
   return e;
+}
+
+absl::StatusOr<AllocationRecord> ReadAllocationRow(sqlite3_stmt* stmt) {
+  static constexpr std::string_view kPerWorker[5] = {"per_cpu", "per_memory", "per_storage",
+                                                     "per_gpu", "per_extras"};
+  RowReader r(stmt, "ALLOCATIONS");
+  AllocationRecord a;
+  a.allocation_id = r.Id(1, "allocation_id");
+  if (r.ok()) r.SetKey("allocation_id", a.allocation_id);
+  a.job_id = r.Id(2, "job_id");
+  a.state = r.Named(3, "state", &ParseAllocationState);
+  a.priority = r.Named(4, "priority", &ParseAllocationPriority);
+  a.workers = static_cast<int32_t>(r.Int(5, "workers", 1, kMaxAllocationWorkers));
+  a.per_worker = r.Quantities(6, kPerWorker);
+  a.slots = r.Slots(11, "slots");
+  if (r.ok() && a.slots.size() > static_cast<size_t>(a.workers)) {
+    r.Check(absl::InvalidArgumentError(
+                StrCat(a.slots.size(), " slots is more than workers (", a.workers, ")")),
+            "slots");
+  }
+  a.services = r.Services(12, "services");
+  a.metadata = r.Metadata(13, "metadata");
+  a.wait = r.Bool(14, "wait");
+  a.ttl_ms = r.Int(15, "ttl_ms", 0, kInt64Max);
+  a.created_at = r.Int(16, "created_at", 0, kInt64Max);
+  a.activated_at = r.Int(17, "activated_at", 0, kInt64Max);
+  a.expires_at = r.Int(18, "expires_at", 0, kInt64Max);
+  a.ended_at = r.Int(19, "ended_at", 0, kInt64Max);
+  a.reason = r.Text(20, "reason", kMaxTextLength);
+  if (!r.ok()) return r.status();
+  return a;
+}
+
+absl::StatusOr<AllocationEvent> ReadAllocationEventRow(sqlite3_stmt* stmt) {
+  RowReader r(stmt, "ALLOCATION_EVENTS");
+  AllocationEvent e;
+  e.seq = r.Int(0, "seq", 1, kInt64Max);
+  e.allocation_id = r.Id(1, "allocation_id");
+  e.from_state = r.OptionalNamed(2, "from_state", &ParseAllocationState);
+  e.to_state = r.Named(3, "to_state", &ParseAllocationState);
+  e.at = r.Int(4, "at", 0, kInt64Max);
+  e.detail = r.Text(5, "detail", kMaxTextLength);
+  if (!r.ok()) return r.status();
+  return e;
+}
+
+absl::StatusOr<ServiceInstanceRecord> ReadServiceInstanceRow(sqlite3_stmt* stmt) {
+  RowReader r(stmt, "SERVICE_INSTANCES");
+  ServiceInstanceRecord i;
+  i.service = r.Id(1, "service");
+  if (r.ok()) r.SetKey("service", i.service);
+  i.task_id = r.Id(2, "task_id");
+  i.port = static_cast<int32_t>(r.Int(3, "port", 1, 65535));
+  i.started_at = r.Int(4, "started_at", 0, kInt64Max);
+  i.idle_since = r.Int(5, "idle_since", 0, kInt64Max);
+  if (!r.ok()) return r.status();
+  return i;
 }
 
 }  // namespace cloudai::store

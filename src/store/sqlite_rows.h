@@ -31,13 +31,21 @@ inline constexpr std::string_view kTaskColumns =
     "task_seq, task_id, user_id, docker_image, command, req_cpu, req_memory, req_storage, "
     "req_gpu, req_extras, priority, max_retries, retries, status, target_worker_id, "
     "worker_id, created_at, scheduled_at, started_at, completed_at, exit_code, error, env, "
-    "timeout_ms";
+    "timeout_ms, allocation_id";
 inline constexpr std::string_view kAssignmentColumns =
     "ass_seq, ass_id, task_id, worker_id, assigned_at";
 inline constexpr std::string_view kResultColumns =
     "result_seq, task_id, worker_id, status, logs, logs_truncated, result_location, "
     "exit_code, completed_at";
 inline constexpr std::string_view kEventColumns = "seq, task_id, from_state, to_state, at, detail";
+inline constexpr std::string_view kAllocationColumns =
+    "allocation_seq, allocation_id, job_id, state, priority, workers, per_cpu, per_memory, "
+    "per_storage, per_gpu, per_extras, slots, services, metadata, wait, ttl_ms, created_at, "
+    "activated_at, expires_at, ended_at, reason";
+inline constexpr std::string_view kAllocationEventColumns =
+    "seq, allocation_id, from_state, to_state, at, detail";
+inline constexpr std::string_view kServiceInstanceColumns =
+    "instance_seq, service, task_id, port, started_at, idle_since";
 
 absl::StatusOr<UserRecord> ReadUserRow(sqlite3_stmt* stmt);
 absl::StatusOr<WorkerRecord> ReadWorkerRow(sqlite3_stmt* stmt);
@@ -45,5 +53,8 @@ absl::StatusOr<TaskRecord> ReadTaskRow(sqlite3_stmt* stmt);
 absl::StatusOr<AssignmentRecord> ReadAssignmentRow(sqlite3_stmt* stmt);
 absl::StatusOr<ResultRecord> ReadResultRow(sqlite3_stmt* stmt);
 absl::StatusOr<TaskEvent> ReadEventRow(sqlite3_stmt* stmt);
+absl::StatusOr<AllocationRecord> ReadAllocationRow(sqlite3_stmt* stmt);
+absl::StatusOr<AllocationEvent> ReadAllocationEventRow(sqlite3_stmt* stmt);
+absl::StatusOr<ServiceInstanceRecord> ReadServiceInstanceRow(sqlite3_stmt* stmt);
 
 }  // namespace cloudai::store

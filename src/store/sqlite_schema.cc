@@ -115,6 +115,66 @@ const Migration kMigrations[] = {
   name TEXT NOT NULL PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID)sql",
      }},
+
+    // Version 2: allocations (docs/allocations.md). An allocation's per-slot size is
+    // four quantity columns and an extras column, as a task's request; its reserved slots,
+    // services and metadata are encoded text columns (store/text_codec.h); state and
+    // priority are stored by name. Tasks gain the allocation they run in ('' for the
+    // general pool, which every task of version 1 is).
+    {2,
+     "allocations: ALLOCATIONS, ALLOCATION_EVENTS, SERVICE_INSTANCES, TASKS.allocation_id",
+     {
+         "ALTER TABLE TASKS ADD COLUMN allocation_id TEXT NOT NULL DEFAULT ''",
+         "CREATE INDEX TASKS_allocation_id ON TASKS(allocation_id)",
+
+         R"sql(CREATE TABLE ALLOCATIONS (
+  allocation_seq INTEGER PRIMARY KEY,
+  allocation_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  priority TEXT NOT NULL,
+  workers INTEGER NOT NULL,
+  per_cpu INTEGER NOT NULL,
+  per_memory INTEGER NOT NULL,
+  per_storage INTEGER NOT NULL,
+  per_gpu INTEGER NOT NULL,
+  per_extras TEXT NOT NULL,
+  slots TEXT NOT NULL,
+  services TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  wait INTEGER NOT NULL,
+  ttl_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  activated_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  reason TEXT NOT NULL))sql",
+         "CREATE UNIQUE INDEX ALLOCATIONS_allocation_id ON ALLOCATIONS(allocation_id)",
+         "CREATE INDEX ALLOCATIONS_state ON ALLOCATIONS(state)",
+         "CREATE INDEX ALLOCATIONS_job_id ON ALLOCATIONS(job_id)",
+         // The allocations a restarted master loads, oldest first: only live rows.
+         "CREATE INDEX ALLOCATIONS_live ON ALLOCATIONS(allocation_seq) "
+         "WHERE state IN ('pending', 'active', 'releasing')",
+
+         R"sql(CREATE TABLE ALLOCATION_EVENTS (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  allocation_id TEXT NOT NULL REFERENCES ALLOCATIONS(allocation_id) ON DELETE CASCADE,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  detail TEXT NOT NULL))sql",
+         "CREATE INDEX ALLOCATION_EVENTS_allocation_id ON ALLOCATION_EVENTS(allocation_id)",
+
+         R"sql(CREATE TABLE SERVICE_INSTANCES (
+  instance_seq INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  task_id TEXT NOT NULL REFERENCES TASKS(task_id) ON DELETE CASCADE,
+  port INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  idle_since INTEGER NOT NULL))sql",
+         "CREATE UNIQUE INDEX SERVICE_INSTANCES_service ON SERVICE_INSTANCES(service)",
+         "CREATE INDEX SERVICE_INSTANCES_task_id ON SERVICE_INSTANCES(task_id)",
+     }},
 };
 
 constexpr std::string_view kCreateSchemaVersion =

@@ -76,7 +76,8 @@ TEST_F(SqliteSchemaTest, AnEmptyFileIsMigratedToTheLatestVersion) {
             static_cast<int64_t>(SqliteMigrations().size()));
   EXPECT_GT(RawInt("SELECT applied_at FROM SCHEMA_VERSION WHERE version = 1"), 1'600'000'000'000);
   for (const char* table :
-       {"USERS", "WORKER_REGISTRY", "TASKS", "ASSIGNMENTS", "RESULTS", "TASK_EVENTS", "COUNTERS"}) {
+       {"USERS", "WORKER_REGISTRY", "TASKS", "ASSIGNMENTS", "RESULTS", "TASK_EVENTS", "COUNTERS",
+        "ALLOCATIONS", "ALLOCATION_EVENTS", "SERVICE_INSTANCES"}) {
     EXPECT_EQ(RawInt(std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                  "name = '") +
                      table + "'"),
@@ -86,7 +87,10 @@ TEST_F(SqliteSchemaTest, AnEmptyFileIsMigratedToTheLatestVersion) {
   for (const char* index :
        {"WORKER_REGISTRY_worker_id", "WORKER_REGISTRY_is_active", "TASKS_task_id", "TASKS_user_id",
         "TASKS_status", "ASSIGNMENTS_task_id", "ASSIGNMENTS_worker_id", "RESULTS_task_id",
-        "RESULTS_worker_id", "RESULTS_status", "TASK_EVENTS_task_id"}) {
+        "RESULTS_worker_id", "RESULTS_status", "TASK_EVENTS_task_id", "TASKS_allocation_id",
+        "ALLOCATIONS_allocation_id", "ALLOCATIONS_state", "ALLOCATIONS_job_id", "ALLOCATIONS_live",
+        "ALLOCATION_EVENTS_allocation_id", "SERVICE_INSTANCES_service",
+        "SERVICE_INSTANCES_task_id"}) {
     EXPECT_EQ(RawInt(std::string("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                                  "name = '") +
                      index + "'"),
@@ -108,10 +112,9 @@ TEST_F(SqliteSchemaTest, LaterMigrationsApplyInOrderOnce) {
   const int base = static_cast<int>(list.size());
   list.push_back(
       {base + 1, "add a column", {"ALTER TABLE TASKS ADD COLUMN note TEXT NOT NULL DEFAULT ''"}});
-  list.push_back(
-      {base + 2,
-       "add a table",
-       {"CREATE TABLE ALLOCATIONS (id TEXT)", "CREATE INDEX ALLOCATIONS_id ON ALLOCATIONS(id)"}});
+  list.push_back({base + 2,
+                  "add a table",
+                  {"CREATE TABLE QUOTAS (id TEXT)", "CREATE INDEX QUOTAS_id ON QUOTAS(id)"}});
   SqliteStoreOptions options;
   options.migrations = list;
   auto store = SqliteStore::Open(path_, options);
@@ -120,7 +123,7 @@ TEST_F(SqliteSchemaTest, LaterMigrationsApplyInOrderOnce) {
   store->reset();
   EXPECT_EQ(RawInt("SELECT max(version) FROM SCHEMA_VERSION"), base + 2);
   EXPECT_EQ(RawInt("SELECT count(*) FROM pragma_table_info('TASKS') WHERE name = 'note'"), 1);
-  EXPECT_EQ(RawInt("SELECT count(*) FROM sqlite_master WHERE name = 'ALLOCATIONS'"), 1);
+  EXPECT_EQ(RawInt("SELECT count(*) FROM sqlite_master WHERE name = 'QUOTAS'"), 1);
 }
 
 TEST_F(SqliteSchemaTest, AFailingMigrationChangesNothing) {
@@ -145,8 +148,8 @@ TEST_F(SqliteSchemaTest, ANewerDatabaseIsRefusedUntouched) {
   auto store = SqliteStore::Open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(Message(store.status()),
-              HasSubstr("has schema version 99, newer than the version 1"));
+  EXPECT_THAT(Message(store.status()), HasSubstr("has schema version 99, newer than the version " +
+                                                 std::to_string(SqliteMigrations().size())));
   EXPECT_THAT(Message(store.status()), HasSubstr(path_));
   EXPECT_EQ(RawInt("SELECT max(version) FROM SCHEMA_VERSION"), 99);
 }
@@ -174,6 +177,80 @@ TEST_F(SqliteSchemaTest, MisnumberedMigrationsAreABug) {
   options.migrations = list;
   auto store = SqliteStore::Open(path_, options);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(SqliteSchemaTest, AVersionOneDatabaseMigratesKeepingItsTasks) {
+  // A database as the first release wrote it: version 1 only, one task, one event.
+  {
+    SqliteStoreOptions v1;
+    v1.migrations = SqliteMigrations().first(1);
+    auto store = SqliteStore::Open(path_, v1);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->schema_version(), 1);
+  }
+  EXPECT_EQ(RawInt("SELECT count(*) FROM sqlite_master WHERE name = 'ALLOCATIONS'"), 0);
+  RawExec(
+      "INSERT INTO TASKS (task_id, user_id, docker_image, command, req_cpu, req_memory, "
+      "req_storage, req_gpu, req_extras, priority, max_retries, retries, status, "
+      "target_worker_id, worker_id, created_at, scheduled_at, started_at, completed_at, "
+      "exit_code, error, env, timeout_ms) VALUES ('t-old', 'alice', 'busybox', 'true', 1500, "
+      "512, 0, 0, 'fpga=1', 3, 1, 0, 'pending', '', '', 1700000000000, 0, 0, 0, NULL, '', "
+      "'A=1', 60000)");
+  RawExec(
+      "INSERT INTO TASK_EVENTS (task_id, from_state, to_state, at, detail) "
+      "VALUES ('t-old', '', 'pending', 1700000000000, 'submitted')");
+
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->schema_version(), static_cast<int>(SqliteMigrations().size()));
+  TaskRecord expected;
+  expected.task_id = "t-old";
+  expected.user_id = "alice";
+  expected.docker_image = "busybox";
+  expected.command = "true";
+  expected.request = Resources::Of(1500, 512);
+  expected.request.SetExtra("fpga", 1);
+  expected.priority = 3;
+  expected.max_retries = 1;
+  expected.created_at = 1'700'000'000'000;
+  expected.env = {{"A", "1"}};
+  expected.timeout_ms = 60'000;
+  auto task = (*store)->GetTask("t-old");
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(*task, expected);
+  EXPECT_EQ(task->allocation_id, "");
+  auto snap = (*store)->LoadAll();
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  ASSERT_EQ(snap->tasks.size(), 1u);
+  EXPECT_EQ(snap->tasks[0], expected);
+  EXPECT_EQ(snap->next_event_seq, 2);
+  EXPECT_TRUE(snap->allocations.empty());
+  EXPECT_TRUE(snap->service_instances.empty());
+  EXPECT_EQ(snap->next_allocation_event_seq, 1);
+
+  // The migrated database takes the new records.
+  AllocationRecord alloc;
+  alloc.allocation_id = "alloc-1";
+  alloc.job_id = "job";
+  expected.allocation_id = "alloc-1";
+  ASSERT_TRUE((*store)
+                  ->Commit(Batch()
+                               .UpsertAllocation(alloc)
+                               .AppendAllocationEvent(
+                                   {0, "alloc-1", std::nullopt, AllocationState::kPending, 1, ""})
+                               .UpdateTask(expected))
+                  .ok());
+  EXPECT_EQ((*store)->GetTask("t-old").value().allocation_id, "alloc-1");
+  EXPECT_EQ((*store)->GetAllocation("alloc-1").value(), alloc);
+  store->reset();
+
+  EXPECT_EQ(RawInt("SELECT count(*) FROM SCHEMA_VERSION"),
+            static_cast<int64_t>(SqliteMigrations().size()));
+  EXPECT_EQ(RawText("SELECT description FROM SCHEMA_VERSION WHERE version = 2"),
+            std::string(SqliteMigrations()[1].description));
+  EXPECT_EQ(RawInt("SELECT count(*) FROM pragma_table_info('TASKS') WHERE name = "
+                   "'allocation_id'"),
+            1);
 }
 
 }  // namespace

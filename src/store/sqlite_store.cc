@@ -21,6 +21,7 @@ namespace cloudai::store {
 namespace {
 
 constexpr std::string_view kLiveStates = "('pending', 'scheduled', 'running')";
+constexpr std::string_view kLiveAllocationStates = "('pending', 'active', 'releasing')";
 
 absl::Status ClosedError() { return absl::FailedPreconditionError("store is closed"); }
 
@@ -88,32 +89,47 @@ absl::StatusOr<int64_t> ReadCount(SqliteConnection& conn, const std::string& sql
   return sqlite3_column_int64(stmt->get(), 0);
 }
 
-absl::StatusOr<int64_t> ReadNextEventSeq(SqliteConnection& conn) {
+// One more than the highest seq `table` (an AUTOINCREMENT events table) ever used.
+absl::StatusOr<int64_t> ReadNextEventSeq(SqliteConnection& conn, std::string_view table) {
   // AUTOINCREMENT remembers the highest seq ever used, even after its row is deleted.
-  absl::StatusOr<Statement> stmt = conn.Prepare(
-      "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'TASK_EVENTS'), 0), "
-      "coalesce((SELECT max(seq) FROM TASK_EVENTS), 0))");
+  absl::StatusOr<Statement> stmt =
+      conn.Prepare(StrCat("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '",
+                          table, "'), 0), coalesce((SELECT max(seq) FROM ", table, "), 0))"));
   if (!stmt.ok()) return stmt.status();
   const int rc = stmt->Step();
   if (rc != SQLITE_ROW) return conn.Error(rc, "read failed");
   if (sqlite3_column_type(stmt->get(), 0) != SQLITE_INTEGER) {
-    return absl::DataLossError("TASK_EVENTS: the highest seq is not an integer");
+    return absl::DataLossError(StrCat(table, ": the highest seq is not an integer"));
   }
   const int64_t max = sqlite3_column_int64(stmt->get(), 0);
   if (max < 0 || max == std::numeric_limits<int64_t>::max()) {
-    return absl::DataLossError(StrCat("TASK_EVENTS: the highest seq ", max, " is out of range"));
+    return absl::DataLossError(StrCat(table, ": the highest seq ", max, " is out of range"));
   }
   return max + 1;
 }
 
-// LoadAll() reads the live tasks through the status index, so a row whose status is
-// none of the known states would silently stay behind at a restart. This walks the
-// distinct values of that index (one index seek each) and reports such a row the way
-// ReadTaskRow() does.
-absl::Status CheckTaskStates(SqliteConnection& conn) {
-  static const std::string kRowWith =
-      StrCat("SELECT ", kTaskColumns, " FROM TASKS WHERE status = ?1 LIMIT 1");
-  absl::StatusOr<Statement> first = conn.Prepare("SELECT min(status) FROM TASKS");
+// Where CheckStates() looks: a table whose live rows LoadAll() reads through a partial
+// index on a state column.
+struct StateColumn {
+  std::string_view table;
+  std::string_view column;
+  std::string_view columns;  // what `read` expects
+  bool (*known)(std::string_view state);
+  absl::Status (*read)(sqlite3_stmt* stmt);  // the row's decoding error
+  std::string_view what;                     // "a task state"
+};
+
+// LoadAll() reads the live rows through the state index, so a row whose state is none
+// of the known states would silently stay behind at a restart. This walks the distinct
+// values of that index (one index seek each) and reports such a row the way its row
+// decoder does.
+absl::Status CheckStates(SqliteConnection& conn, const StateColumn& c) {
+  const std::string row_with =
+      StrCat("SELECT ", c.columns, " FROM ", c.table, " WHERE ", c.column, " = ?1 LIMIT 1");
+  const std::string first_sql = StrCat("SELECT min(", c.column, ") FROM ", c.table);
+  const std::string next_sql =
+      StrCat("SELECT min(", c.column, ") FROM ", c.table, " WHERE ", c.column, " > ?1");
+  absl::StatusOr<Statement> first = conn.Prepare(first_sql);
   if (!first.ok()) return first.status();
   int rc = first->Step();
   if (rc != SQLITE_ROW) return conn.Error(rc, "read failed");
@@ -122,22 +138,19 @@ absl::Status CheckTaskStates(SqliteConnection& conn) {
   while (value != nullptr && sqlite3_value_type(value.get()) != SQLITE_NULL) {
     const bool known =
         sqlite3_value_type(value.get()) == SQLITE_TEXT &&
-        ParseTaskState(
-            std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(value.get())),
-                             static_cast<size_t>(sqlite3_value_bytes(value.get()))))
-            .ok();
+        c.known(std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(value.get())),
+                                 static_cast<size_t>(sqlite3_value_bytes(value.get()))));
     if (!known) {
-      absl::StatusOr<Statement> row = conn.Prepare(kRowWith);
+      absl::StatusOr<Statement> row = conn.Prepare(row_with);
       if (!row.ok()) return row.status();
       sqlite3_bind_value(row->get(), 1, value.get());
       rc = row->Step();
       if (rc != SQLITE_ROW) return conn.Error(rc, "read failed");
-      absl::StatusOr<TaskRecord> bad = ReadTaskRow(row->get());
-      if (!bad.ok()) return bad.status();
-      return absl::DataLossError("TASKS: a row has a status that is not a task state");
+      if (absl::Status bad = c.read(row->get()); !bad.ok()) return bad;
+      return absl::DataLossError(
+          StrCat(c.table, ": a row has a ", c.column, " that is not ", c.what));
     }
-    absl::StatusOr<Statement> next =
-        conn.Prepare("SELECT min(status) FROM TASKS WHERE status > ?1");
+    absl::StatusOr<Statement> next = conn.Prepare(next_sql);
     if (!next.ok()) return next.status();
     sqlite3_bind_value(next->get(), 1, value.get());
     rc = next->Step();
@@ -146,6 +159,20 @@ absl::Status CheckTaskStates(SqliteConnection& conn) {
   }
   return absl::OkStatus();
 }
+
+constexpr StateColumn kTaskStatus = {"TASKS",
+                                     "status",
+                                     kTaskColumns,
+                                     [](std::string_view s) { return ParseTaskState(s).ok(); },
+                                     [](sqlite3_stmt* stmt) { return ReadTaskRow(stmt).status(); },
+                                     "a task state"};
+constexpr StateColumn kAllocationState = {
+    "ALLOCATIONS",
+    "state",
+    kAllocationColumns,
+    [](std::string_view s) { return ParseAllocationState(s).ok(); },
+    [](sqlite3_stmt* stmt) { return ReadAllocationRow(stmt).status(); },
+    "an allocation state"};
 
 // Takes the exclusive lock that makes this process the only CloudAI store on `path`:
 // two masters writing one state file would each believe they own its tasks. The lock
@@ -337,6 +364,13 @@ absl::StatusOr<Snapshot> SqliteStore::LoadAll() const {
     // deletes its assignment) are dropped below.
     static const std::string kAssignments =
         StrCat("SELECT ", kAssignmentColumns, " FROM ASSIGNMENTS ORDER BY ass_seq");
+    // Live allocations through their partial index, oldest first (created order).
+    static const std::string kAllocations =
+        StrCat("SELECT ", kAllocationColumns,
+               " FROM ALLOCATIONS INDEXED BY ALLOCATIONS_live WHERE state IN ",
+               kLiveAllocationStates, " ORDER BY allocation_seq");
+    static const std::string kServiceInstances =
+        StrCat("SELECT ", kServiceInstanceColumns, " FROM SERVICE_INSTANCES ORDER BY service");
     auto no_bind = [](Statement&) {};
 
     // One read transaction: every table as of the same commit.
@@ -344,7 +378,7 @@ absl::StatusOr<Snapshot> SqliteStore::LoadAll() const {
     Snapshot snap;
     absl::Status s = ReadRows(conn, kUsers, no_bind, &ReadUserRow, &snap.users);
     if (s.ok()) s = ReadRows(conn, kWorkers, no_bind, &ReadWorkerRow, &snap.workers);
-    if (s.ok()) s = CheckTaskStates(conn);
+    if (s.ok()) s = CheckStates(conn, kTaskStatus);
     if (s.ok()) {
       absl::StatusOr<int64_t> count = ReadCount(conn, kCountTasks);
       if (count.ok()) {
@@ -366,9 +400,23 @@ absl::StatusOr<Snapshot> SqliteStore::LoadAll() const {
     }
     if (s.ok()) s = ReadCounters(conn, &snap.counters);
     if (s.ok()) {
-      absl::StatusOr<int64_t> next = ReadNextEventSeq(conn);
+      absl::StatusOr<int64_t> next = ReadNextEventSeq(conn, "TASK_EVENTS");
       if (next.ok()) {
         snap.next_event_seq = *next;
+      } else {
+        s = next.status();
+      }
+    }
+    if (s.ok()) s = CheckStates(conn, kAllocationState);
+    if (s.ok()) s = ReadRows(conn, kAllocations, no_bind, &ReadAllocationRow, &snap.allocations);
+    if (s.ok()) {
+      s = ReadRows(conn, kServiceInstances, no_bind, &ReadServiceInstanceRow,
+                   &snap.service_instances);
+    }
+    if (s.ok()) {
+      absl::StatusOr<int64_t> next = ReadNextEventSeq(conn, "ALLOCATION_EVENTS");
+      if (next.ok()) {
+        snap.next_allocation_event_seq = *next;
       } else {
         s = next.status();
       }
@@ -499,6 +547,59 @@ absl::StatusOr<std::vector<AssignmentRecord>> SqliteStore::ListAssignments(
             &assignments);
         if (!s.ok()) return s;
         return assignments;
+      });
+}
+
+absl::StatusOr<AllocationRecord> SqliteStore::GetAllocation(std::string_view allocation_id) const {
+  return Read<AllocationRecord>([&](SqliteConnection& conn) {
+    static const std::string kSql =
+        StrCat("SELECT ", kAllocationColumns, " FROM ALLOCATIONS WHERE allocation_id = ?1");
+    return ReadOne(conn, kSql, allocation_id, &ReadAllocationRow,
+                   StrCat("no allocation ", Quoted(allocation_id)));
+  });
+}
+
+absl::StatusOr<std::vector<AllocationRecord>> SqliteStore::ListAllocations(
+    const AllocationFilter& filter) const {
+  if (filter.limit > kMaxListLimit) {
+    return absl::InvalidArgumentError(
+        StrCat("limit: ", filter.limit, " is above the limit of ", kMaxListLimit));
+  }
+  const size_t limit = filter.limit == 0 ? kDefaultListLimit : filter.limit;
+  std::string sql = StrCat("SELECT ", kAllocationColumns, " FROM ALLOCATIONS WHERE 1");
+  if (filter.state) sql += " AND state = ?1";
+  if (!filter.job_id.empty()) sql += " AND job_id = ?2";
+  sql += " ORDER BY allocation_seq DESC LIMIT ?3";
+
+  return Read<std::vector<AllocationRecord>>(
+      [&](SqliteConnection& conn) -> absl::StatusOr<std::vector<AllocationRecord>> {
+        std::vector<AllocationRecord> allocations;
+        absl::Status s = ReadRows(
+            conn, sql,
+            [&](Statement& stmt) {
+              if (filter.state) stmt.BindText(1, AllocationStateName(*filter.state));
+              if (!filter.job_id.empty()) stmt.BindText(2, filter.job_id);
+              stmt.BindInt(3, static_cast<int64_t>(limit));
+            },
+            &ReadAllocationRow, &allocations);
+        if (!s.ok()) return s;
+        return allocations;
+      });
+}
+
+absl::StatusOr<std::vector<AllocationEvent>> SqliteStore::ListAllocationEvents(
+    std::string_view allocation_id) const {
+  return Read<std::vector<AllocationEvent>>(
+      [&](SqliteConnection& conn) -> absl::StatusOr<std::vector<AllocationEvent>> {
+        static const std::string kSql =
+            StrCat("SELECT ", kAllocationEventColumns,
+                   " FROM ALLOCATION_EVENTS WHERE allocation_id = ?1 ORDER BY seq");
+        std::vector<AllocationEvent> events;
+        absl::Status s = ReadRows(
+            conn, kSql, [&](Statement& stmt) { stmt.BindText(1, allocation_id); },
+            &ReadAllocationEventRow, &events);
+        if (!s.ok()) return s;
+        return events;
       });
 }
 

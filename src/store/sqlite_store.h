@@ -3,8 +3,9 @@
 // The file is in WAL mode with synchronous=FULL: a commit returns only after its WAL
 // frames are synced, so an acknowledged batch survives a crash of the master (and, as
 // far as the disk keeps its promises, of the machine). Foreign keys are enforced
-// (assignments, results and events name an existing task; an assignment names an
-// existing worker). The schema is versioned (sqlite_schema.h) and migrated on open.
+// (assignments, results, events and service instances name an existing task; an
+// assignment names an existing worker; allocation events an existing allocation). The
+// schema is versioned (sqlite_schema.h) and migrated on open.
 //
 // One store per file: Open() takes an exclusive lock on "<path>.lock" for the store's
 // lifetime, so a second master pointed at the same file is refused instead of writing
@@ -66,6 +67,11 @@ class SqliteStore final : public Store {
   absl::StatusOr<AssignmentRecord> GetAssignment(std::string_view task_id) const override;
   absl::StatusOr<std::vector<AssignmentRecord>> ListAssignments(
       std::string_view worker_id) const override;
+  absl::StatusOr<AllocationRecord> GetAllocation(std::string_view allocation_id) const override;
+  absl::StatusOr<std::vector<AllocationRecord>> ListAllocations(
+      const AllocationFilter& filter) const override;
+  absl::StatusOr<std::vector<AllocationEvent>> ListAllocationEvents(
+      std::string_view allocation_id) const override;
 
   CommitStats Stats() const override;
   void Close() override;

@@ -14,9 +14,11 @@
 // in that same order.
 //
 // At start-up the master calls LoadAll(): the workers, the tasks that are not final yet
-// with their assignments, and the counters -- one consistent snapshot, read in one pass.
-// Final tasks, results and events stay on disk and are read on demand (GetTask,
-// ListTasks, GetResult, ListTaskEvents).
+// with their assignments, the allocations that are not final yet, the service instances,
+// and the counters -- one consistent snapshot, read in one pass. Final tasks, results,
+// final allocations and all events stay on disk and are read on demand (GetTask,
+// ListTasks, GetResult, ListTaskEvents, GetAllocation, ListAllocations,
+// ListAllocationEvents).
 //
 // Implementations: SQLite (sqlite_store.h), chosen by OpenStore("sqlite:PATH");
 // PostgreSQL ("postgresql://...") arrives in a later build.
@@ -50,6 +52,16 @@ struct Snapshot {
   std::vector<AssignmentRecord> assignments;  // the assignments of those tasks
   std::map<std::string, int64_t> counters;    // every SetCounter() value
   int64_t next_event_seq = 1;                 // one more than the highest TASK_EVENTS seq
+  std::vector<AllocationRecord> allocations;  // allocations not in a final state, oldest first
+  std::vector<ServiceInstanceRecord> service_instances;  // every instance, by service name
+  int64_t next_allocation_event_seq = 1;      // one more than the highest ALLOCATION_EVENTS seq
+};
+
+// Which allocations ListAllocations() returns, newest first.
+struct AllocationFilter {
+  std::optional<AllocationState> state;  // none: every state
+  std::string job_id;                    // empty: every job
+  size_t limit = 0;                      // 0: kDefaultListLimit; at most kMaxListLimit
 };
 
 // Which tasks ListTasks() returns, in submission order (oldest first unless
@@ -83,10 +95,10 @@ class Store {
   // Applies `batch` atomically and durably; returns once it is committed (OK) or has
   // failed (nothing of it applied). Refused with FAILED_PRECONDITION after Close().
   // Errors: INVALID_ARGUMENT (a record fails ValidateRecord), ALREADY_EXISTS,
-  // NOT_FOUND, FAILED_PRECONDITION (a reference to a missing task or worker), and
-  // UNAVAILABLE for the disk or the database file itself; in that last case, when the
-  // failure came from the final sync, the batch may yet be found on disk after a
-  // restart (as with any database).
+  // NOT_FOUND, FAILED_PRECONDITION (a reference to a missing task, worker or
+  // allocation), and UNAVAILABLE for the disk or the database file itself; in that last
+  // case, when the failure came from the final sync, the batch may yet be found on disk
+  // after a restart (as with any database).
   virtual absl::Status Commit(Batch batch) = 0;
   // As Commit(), without waiting: `done` runs exactly once with the outcome, after the
   // commit (see the thread-safety note above). After Close(), `done` runs at once, on
@@ -108,6 +120,13 @@ class Store {
   virtual absl::StatusOr<AssignmentRecord> GetAssignment(std::string_view task_id) const = 0;
   virtual absl::StatusOr<std::vector<AssignmentRecord>> ListAssignments(
       std::string_view worker_id) const = 0;
+
+  virtual absl::StatusOr<AllocationRecord> GetAllocation(std::string_view allocation_id) const = 0;
+  virtual absl::StatusOr<std::vector<AllocationRecord>> ListAllocations(
+      const AllocationFilter& filter) const = 0;
+  // The allocation's events in seq order; empty when there are none.
+  virtual absl::StatusOr<std::vector<AllocationEvent>> ListAllocationEvents(
+      std::string_view allocation_id) const = 0;
 
   virtual CommitStats Stats() const = 0;
 

@@ -70,6 +70,40 @@ inline TaskEvent Event(std::string task_id, std::optional<TaskState> from, TaskS
   return TaskEvent{0, std::move(task_id), from, to, at, "because"};
 }
 
+// An allocation with every field filled in; active ones hold `workers` slots.
+inline AllocationRecord MakeAllocation(std::string id,
+                                       AllocationState state = AllocationState::kActive,
+                                       std::string job = "job-1") {
+  AllocationRecord a;
+  a.allocation_id = std::move(id);
+  a.job_id = std::move(job);
+  a.state = state;
+  a.priority = AllocationPriority::kHigh;
+  a.workers = 3;
+  a.per_worker = Resources::Of(1500, 2048, 10 * 1024, 500);
+  a.per_worker.SetExtra("fpga", 1);
+  if (state == AllocationState::kActive || state == AllocationState::kReleasing) {
+    for (const char* worker : {"w-1", "w-1", "w|odd;id %"}) {
+      a.slots.push_back(AllocationSlot{worker, a.per_worker});
+    }
+    a.activated_at = kT0 + 50;
+  }
+  a.services = {"echo", "redis,cache"};
+  a.metadata = {{"owner", "alice"}, {"note", "a=b&c %\n\xff"}, {"empty", ""}};
+  a.wait = false;
+  a.ttl_ms = 3'600'000;
+  a.created_at = kT0;
+  a.expires_at = kT0 + a.ttl_ms;
+  if (IsFinal(state)) a.ended_at = kT0 + 900;
+  a.reason = state == AllocationState::kPending ? "waiting for 3 slots" : "";
+  return a;
+}
+
+inline AllocationEvent AllocEvent(std::string allocation_id, std::optional<AllocationState> from,
+                                  AllocationState to, int64_t at) {
+  return AllocationEvent{0, std::move(allocation_id), from, to, at, "because"};
+}
+
 // Builds a TaskFilter field by field.
 class SqliteStoreTest : public ::testing::Test {
  protected:

@@ -1,6 +1,7 @@
 #include "store/text_codec.h"
 
 #include <charconv>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -9,13 +10,21 @@ namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
-bool NeedsEscape(unsigned char c) {
-  return c <= 0x20 || c >= 0x7f || c == '%' || c == '&' || c == '=';
+// Separators of each form, escaped inside its items (besides '%', space, control bytes
+// and bytes above 0x7e).
+constexpr std::string_view kMapSeparators = "&=";
+constexpr std::string_view kListSeparators = ",";
+constexpr std::string_view kSlotSeparators = "|;";
+
+bool NeedsEscape(unsigned char c, std::string_view separators) {
+  return c <= 0x20 || c >= 0x7f || c == '%' ||
+         separators.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-void AppendEscaped(std::string& out, std::string_view s) {
+void AppendEscaped(std::string& out, std::string_view s,
+                   std::string_view separators = kMapSeparators) {
   for (unsigned char c : s) {
-    if (NeedsEscape(c)) {
+    if (NeedsEscape(c, separators)) {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 0xf]);
@@ -48,6 +57,26 @@ absl::StatusOr<std::string> Unescape(std::string_view s, std::string_view field)
     i += 2;
   }
   return out;
+}
+
+// The items of `text` between `separator`s; none for "".
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+  std::vector<std::string_view> items;
+  if (text.empty()) return items;
+  while (true) {
+    const size_t at = text.find(separator);
+    items.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) break;
+    text.remove_prefix(at + 1);
+  }
+  return items;
+}
+
+// A whole decimal int64 ("-5" is accepted here and refused by the range checks).
+bool ParseInt(std::string_view text, int64_t* out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
 }
 
 }  // namespace
@@ -121,6 +150,86 @@ absl::StatusOr<std::map<std::string, std::string>> DecodeStringMap(std::string_v
     }
   }
   return map;
+}
+
+std::string EncodeStringList(const std::vector<std::string>& list) {
+  std::string out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendEscaped(out, list[i], kListSeparators);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> DecodeStringList(std::string_view text,
+                                                          std::string_view field) {
+  std::vector<std::string> list;
+  const std::vector<std::string_view> items = Split(text, ',');
+  list.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].empty()) {
+      return absl::InvalidArgumentError(
+          StrCat(field, ": item ", i + 1, " of \"", text.substr(0, 80), "\" is empty"));
+    }
+    absl::StatusOr<std::string> item = Unescape(items[i], field);
+    if (!item.ok()) return item.status();
+    list.push_back(*std::move(item));
+  }
+  return list;
+}
+
+std::string EncodeSlots(const std::vector<AllocationSlot>& slots) {
+  std::string out;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const AllocationSlot& slot = slots[i];
+    if (i > 0) out.push_back(';');
+    AppendEscaped(out, slot.worker_id, kSlotSeparators);
+    StrAppend(&out, "|", slot.resources.cpu_millis, "|", slot.resources.memory_mib, "|",
+              slot.resources.storage_mib, "|", slot.resources.gpu_millis, "|",
+              EncodeExtras(slot.resources));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<AllocationSlot>> DecodeSlots(std::string_view text,
+                                                        std::string_view field) {
+  static constexpr std::string_view kQuantities[4] = {"cpu", "memory", "storage", "gpu"};
+  std::vector<AllocationSlot> slots;
+  const std::vector<std::string_view> items = Split(text, ';');
+  if (items.size() > static_cast<size_t>(kMaxAllocationWorkers)) {
+    return absl::InvalidArgumentError(
+        StrCat(field, ": ", items.size(), " slots is above the limit of ", kMaxAllocationWorkers));
+  }
+  slots.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string slot_field = StrCat(field, "[", i, "]");
+    const std::vector<std::string_view> parts = Split(items[i], '|');
+    if (parts.size() != 6) {
+      return absl::InvalidArgumentError(
+          StrCat(slot_field, ": \"", items[i].substr(0, 80),
+                 "\" is not worker_id|cpu|memory|storage|gpu|extras"));
+    }
+    AllocationSlot slot;
+    absl::StatusOr<std::string> worker = Unescape(parts[0], slot_field);
+    if (!worker.ok()) return worker.status();
+    slot.worker_id = *std::move(worker);
+    int64_t* quantities[4] = {&slot.resources.cpu_millis, &slot.resources.memory_mib,
+                              &slot.resources.storage_mib, &slot.resources.gpu_millis};
+    for (int q = 0; q < 4; ++q) {
+      if (!ParseInt(parts[1 + q], quantities[q])) {
+        return absl::InvalidArgumentError(StrCat(slot_field, ".", kQuantities[q], ": \"",
+                                                 parts[1 + q].substr(0, 40),
+                                                 "\" is not a whole number"));
+      }
+    }
+    const std::string resources_field = StrCat(slot_field, ".resources");
+    if (absl::Status s = DecodeExtras(parts[5], resources_field, &slot.resources); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = slot.resources.Validate(resources_field); !s.ok()) return s;
+    slots.push_back(std::move(slot));
+  }
+  return slots;
 }
 
 }  // namespace cloudai::store

@@ -36,8 +36,11 @@ export async function newPage(browser, { width = 1400, height = 900, colorScheme
   page.on('console', (msg) => {
     if (msg.type() === 'error') {
       const text = msg.text();
-      // Failed WebSocket handshakes while reconnecting are expected noise, not app errors.
-      if (!/WebSocket connection to .* failed/.test(text)) page.errors.push(`console: ${text}`);
+      // Failed WebSocket handshakes while reconnecting are expected noise, not app errors;
+      // so are the browser's notes on API answers the page shows (a 404 for an unknown
+      // worker, or from a master without the allocations API).
+      const api404 = /Failed to load resource: .* 404/.test(text) && /\/api\/v1\//.test(msg.location()?.url || '');
+      if (!/WebSocket connection to .* failed/.test(text) && !api404) page.errors.push(`console: ${text}`);
     }
   });
   return page;
@@ -213,6 +216,40 @@ export async function dashboardStory(t, { page, baseUrl, token, workerId, joinWo
     await page.goto(`${baseUrl}/#/queue`);
     await page.waitForFunction(() => /queued/.test(document.querySelector('#queue-count')?.textContent || ''), null, { timeout: 10000 });
     await shot(page, `${prefix}-08-queue`);
+  });
+
+  await t.test("the worker's own page: status, capacity bars, live usage from /ws/telemetry/{id}", async () => {
+    await page.goto(`${baseUrl}/#/workers`);
+    const link = `#workers-list .worker-row[data-worker-id="${workerId}"] a.worker-name`;
+    await page.waitForSelector(link, { timeout: 15000 });
+    await page.click(link);
+    await page.waitForSelector('#worker-summary');
+    assert.equal(await page.evaluate(() => location.hash), `#/workers/${encodeURIComponent(workerId)}`);
+    await page.waitForFunction(() => document.querySelector('#worker-state')?.textContent === 'active', null, { timeout: 15000 });
+    await page.waitForFunction(() => document.querySelector('#worker-live')?.dataset.state === 'open', null, { timeout: 15000 });
+    const bars = await page.$$eval('#worker-capacity .bar', (els) => els.map((e) => ({
+      resource: e.dataset.resource,
+      meter: e.querySelector('[role="meter"]').getAttribute('aria-valuetext'),
+    })));
+    assert.deepEqual(bars.slice(0, 4).map((b) => b.resource), ['cpu', 'memory', 'storage', 'gpu']);
+    assert.match(bars[0].meter, /cores?/, `CPU bar: ${JSON.stringify(bars[0])}`);
+    // Heartbeats arrive on the worker's own stream and extend its charts.
+    const before = Number(await page.getAttribute('#worker-chart-cpu', 'data-samples'));
+    await page.waitForFunction((n) => Number(document.querySelector('#worker-chart-cpu')?.dataset.samples || 0) >= Math.max(2, n + 1),
+      before, { timeout: 20000 });
+    assert.match(await page.getAttribute('#worker-chart-cpu', 'aria-label'), /CPU usage over the last/);
+    assert.match(await page.textContent('#worker-summary dd[data-key="last-seen"]'), /just now|\ds ago/);
+    await shot(page, `${prefix}-09-worker-page`);
+  });
+
+  await t.test('allocations: the page answers, with allocations or a message when the master has none', async () => {
+    await page.goto(`${baseUrl}/#/allocations`);
+    await page.waitForFunction(() => {
+      const count = document.querySelector('#alloc-count')?.textContent || '';
+      const error = document.querySelector('#alloc-error');
+      return /allocations/.test(count) || (error && !error.hidden && error.textContent);
+    }, null, { timeout: 15000 });
+    await shot(page, `${prefix}-10-allocations`);
   });
 
   await t.test('no script errors on the page', () => {

@@ -1,9 +1,11 @@
 // A stand-in for cloudai-master's HTTP side (docs/http.md), for fast UI tests and for
 // working on the dashboard without a cluster: it serves web/ as the master does (index.html
 // at /, the rest under /static/), fakes the REST API over an in-memory cluster of N workers
-// and M tasks, and the /ws/telemetry and /ws/events WebSockets (a minimal server, no deps).
+// and M tasks (and K allocations, docs/allocations.md), and the /ws/telemetry,
+// /ws/telemetry/{worker_id} and /ws/events WebSockets (a minimal server, no deps).
 //
-//   node web/test/stub-server.mjs [--port 8080] [--workers 1000] [--tasks 10000] [--token T]
+//   node web/test/stub-server.mjs [--port 8080] [--workers 1000] [--tasks 10000]
+//                                 [--allocations 200] [--no-allocations-api] [--token T]
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -94,7 +96,48 @@ function makeWorker(i, now) {
   };
 }
 
-export async function startStub({ port = 0, workers = 3, tasks = 30, token: initialToken = 'stub-token', heartbeatMs = 1000, host = '127.0.0.1' } = {}) {
+// Allocations as the master prints them: the proto message Allocation in protobuf's JSON
+// form with proto field names and defaults (64-bit integers as strings).
+const ALLOC_STATES = ['active', 'active', 'pending', 'released', 'expired', 'active', 'failed', 'releasing'];
+const PRIORITIES = ['normal', 'high', 'low', 'critical'];
+const resources = (cpu, memory, storage = 0, gpu = 0) => ({ cpu: String(cpu), memory: String(memory), storage: String(storage), gpu: String(gpu), extra: {} });
+
+function makeAllocation(i, now, workerList) {
+  const id = `alloc-${(0x100000000000 + i * 7919).toString(16).slice(-12)}`;
+  const state = ALLOC_STATES[i % ALLOC_STATES.length];
+  const n = 1 + (i % 4);
+  const gpu = i % 5 === 0 ? 1000 : 0;
+  const perWorker = resources(2000, 4096, 0, gpu);
+  const created = now - (i + 1) * 60e3;
+  const placed = ['active', 'releasing'].includes(state);
+  const slots = [];
+  if (placed && workerList.length) {
+    for (let k = 0; k < n; k++) {
+      const w = workerList[(i * 3 + k) % workerList.length];
+      slots.push({ worker_id: w.info.worker_id, host: w.info.worker_ip.split(':')[0], resources: perWorker, used: resources(k === 0 ? 1500 : 0, k === 0 ? 1024 : 0) });
+    }
+  }
+  const services = i % 3 === 0 ? ['echo'] : [];
+  const final = ['released', 'expired', 'failed'].includes(state);
+  const events = [{ seq: '1', from_state: '', to_state: 'pending', at_ms: String(created), detail: `requested by job-${i % 37}` }];
+  if (state !== 'pending') events.push({ seq: '2', from_state: 'pending', to_state: state === 'expired' && i % 2 ? 'expired' : 'active', at_ms: String(created + 200), detail: 'placed' });
+  if (final && events[events.length - 1].to_state !== state) events.push({ seq: '3', from_state: 'active', to_state: state, at_ms: String(created + 30e3), detail: state === 'failed' ? 'worker lost' : state });
+  if (state === 'releasing') events.push({ seq: '3', from_state: 'active', to_state: 'releasing', at_ms: String(now - 1000), detail: 'release requested' });
+  return {
+    allocation_id: id, job_id: `job-${i % 37}`, state, priority: PRIORITIES[i % PRIORITIES.length], workers: n,
+    per_worker: perWorker, slots, services,
+    endpoints: services.length && placed ? [{ service: 'echo', endpoint: `${slots[0] ? slots[0].host : '10.0.0.2'}:9000`, task_id: 'task-1', worker_id: slots[0] ? slots[0].worker_id : '', port: 9000, status: 'running', references: 2, idle_since_ms: '0' }] : [],
+    metadata: i % 2 ? { team: 'ml', run: String(i) } : {},
+    ttl_seconds: '3600', created_at_ms: String(created),
+    activated_at_ms: state === 'pending' ? '0' : String(created + 200),
+    expires_at_ms: String(created + 3600e3), ended_at_ms: final ? String(created + 30e3) : '0',
+    reason: state === 'pending' ? 'waiting for capacity: 4 cores free, 8 needed' : state === 'failed' ? `worker ${slots[0] ? slots[0].worker_id : 'worker-0001'} lost` : '',
+    task_ids: placed ? [`task-${i + 1}`] : [],
+    events,
+  };
+}
+
+export async function startStub({ port = 0, workers = 3, tasks = 30, allocations = 12, allocationsApi = true, token: initialToken = 'stub-token', heartbeatMs = 1000, host = '127.0.0.1' } = {}) {
   let token = initialToken;
   const now = Date.now();
   const W = new Map();
@@ -121,9 +164,25 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
     order.push(id);
   }
 
+  // Workers list the tasks that run on them.
+  for (const id of order) {
+    const t = T.get(id).status;
+    if (t.status === 'running' && W.has(t.worker_id)) W.get(t.worker_id).running_task_ids.push(id);
+  }
+  const A = new Map(); // allocation id -> Allocation, newest first
+  {
+    const list = [...W.values()].filter((w) => w.is_active);
+    for (let i = allocations - 1; i >= 0; i--) {
+      const a = makeAllocation(i, now, list);
+      A.set(a.allocation_id, a);
+    }
+  }
+  let allocApi = allocationsApi;
+
   const wsTelemetry = new Set();
   const wsEvents = new Set();
-  const broadcast = (set, msg) => { for (const c of set) c.send(msg); };
+  const wsWorker = new Map(); // worker id -> Set of clients of /ws/telemetry/{id}
+  const broadcast = (set, msg) => { if (set) for (const c of set) c.send(msg); };
 
   const taskChanged = (rec, to, detail = '') => {
     const from = rec.status.status;
@@ -149,7 +208,9 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
       w.memory_usage = Math.max(0, Math.min(100, 55 + 20 * Math.sin(t / 23 + ph)));
       w.gpu_usage = num(w.info.total_gpu) ? Math.max(0, 50 + 45 * Math.sin(t / 5 + ph)) : 0;
       w.last_heartbeat_ms = String(Date.now());
-      broadcast(wsTelemetry, { type: 'heartbeat', worker: w, received_at_ms: String(Date.now()) });
+      const beat = { type: 'heartbeat', worker: w, received_at_ms: String(Date.now()) };
+      broadcast(wsTelemetry, beat);
+      broadcast(wsWorker.get(w.info.worker_id), beat);
     }
   }, hbTick);
 
@@ -177,6 +238,7 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
       taskChanged(rec, 'scheduled', `placed on ${rec.status.worker_id}`);
       setTimeout(() => {
         rec.status.started_at_ms = String(Date.now());
+        if (w) w.running_task_ids.push(rec.status.task.task_id);
         taskChanged(rec, 'running');
         let i = 0;
         const tick = setInterval(() => {
@@ -189,6 +251,7 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
           clearInterval(tick);
           rec.status.completed_at_ms = String(Date.now());
           rec.status.exit_code = 0;
+          if (w) w.running_task_ids = w.running_task_ids.filter((x) => x !== rec.status.task.task_id);
           taskChanged(rec, 'completed', 'exit code 0');
         }, 300);
       }, 300);
@@ -230,6 +293,45 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
     if (parts[0] === 'workers' && parts.length === 2) {
       const w = W.get(parts[1]);
       return w ? json(res, 200, w) : fail(res, 404, 'NOT_FOUND', `unknown worker ${parts[1]}`);
+    }
+    if (parts[0] === 'allocations' || parts[0] === 'capacity') {
+      if (!allocApi) return fail(res, 404, 'NOT_FOUND', `path: no route for ${req.method} ${p}`);
+      if (parts[0] === 'capacity') {
+        const sum = summary();
+        const reserved = { cpu: 0, memory: 0, storage: 0, gpu: 0 };
+        let activeAllocs = 0;
+        let pendingAllocs = 0;
+        for (const a of A.values()) {
+          if (a.state === 'active') activeAllocs++;
+          if (a.state === 'pending') pendingAllocs++;
+          for (const slot of a.slots) for (const k of Object.keys(reserved)) reserved[k] += num(slot.resources[k]);
+        }
+        const available = Object.fromEntries(Object.keys(reserved).map((k) => [k, String(Math.max(0, num(sum.total[k]) - num(sum.allocated[k])))]));
+        return json(res, 200, {
+          total: { ...sum.total, extra: {} }, allocated: { ...sum.allocated, extra: {} }, available: { ...available, extra: {} },
+          workers_total: sum.workers, workers_active: sum.active_workers,
+          services: [{ service: 'echo', endpoint: '10.0.0.2:9000', task_id: 'task-1', worker_id: 'worker-0001', port: 9000, status: 'running', references: 2, idle_since_ms: '0' }],
+          active_allocations: activeAllocs, pending_allocations: pendingAllocs,
+          reserved: Object.fromEntries([...Object.entries(reserved).map(([k, v]) => [k, String(v)]), ['extra', {}]]),
+        });
+      }
+      if (parts.length === 1 && req.method === 'GET') {
+        const state = url.searchParams.get('state') || '';
+        const job = url.searchParams.get('job_id') || '';
+        const limit = Math.min(1000, Number(url.searchParams.get('limit')) || 100);
+        const out = [];
+        for (const a of A.values()) {
+          if (out.length >= limit) break;
+          if (state && a.state !== state) continue;
+          if (job && a.job_id !== job) continue;
+          out.push({ ...a, events: [] });
+        }
+        return json(res, 200, { allocations: out });
+      }
+      const a = A.get(parts[1]);
+      if (!a) return fail(res, 404, 'NOT_FOUND', `allocation ${parts[1]} not found`);
+      if (parts.length === 2 && req.method === 'GET') return json(res, 200, a);
+      return fail(res, 404, 'NOT_FOUND', 'no such path');
     }
     if (parts[0] === 'queue') {
       const q = order.map((id) => T.get(id).status).filter((t) => t.status === 'pending')
@@ -306,6 +408,13 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
       wsTelemetry.add(c);
       c.onclose = () => wsTelemetry.delete(c);
       c.send({ type: 'snapshot', workers: [...W.values()] });
+    } else if (url.pathname.startsWith('/ws/telemetry/')) {
+      const id = decodeURIComponent(url.pathname.slice('/ws/telemetry/'.length));
+      const c = wsAccept(req, socket);
+      if (!wsWorker.has(id)) wsWorker.set(id, new Set());
+      wsWorker.get(id).add(c);
+      c.onclose = () => wsWorker.get(id)?.delete(c);
+      c.send({ type: 'snapshot', workers: W.has(id) ? [W.get(id)] : [] });
     } else if (url.pathname === '/ws/events') {
       const c = wsAccept(req, socket);
       wsEvents.add(c);
@@ -331,14 +440,29 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, token: init
       const msg = { type: 'worker', worker: w, removed: false };
       broadcast(wsTelemetry, msg);
       broadcast(wsEvents, msg);
+      broadcast(wsWorker.get(id), msg);
       return w;
     },
-    dropClients() {
-      for (const c of [...wsTelemetry, ...wsEvents]) c.close(1001);
+    // Removes a worker as the master would announce it.
+    removeWorker(id) {
+      const w = W.get(id);
+      if (!w) return;
+      W.delete(id);
+      const msg = { type: 'worker', worker: w, removed: true };
+      broadcast(wsTelemetry, msg);
+      broadcast(wsEvents, msg);
+      broadcast(wsWorker.get(id), msg);
     },
+    // Whether /allocations and /capacity answer (a master without them answers 404).
+    setAllocationsApi(on) { allocApi = on; },
+    dropClients() {
+      for (const c of [...wsTelemetry, ...wsEvents, ...[...wsWorker.values()].flatMap((x) => [...x])]) c.close(1001);
+    },
+    // Clients of /ws/telemetry/{id}, by id (for tests).
+    workerClients(id) { return wsWorker.get(id)?.size || 0; },
     async close() {
       clearInterval(hbTimer);
-      for (const c of [...wsTelemetry, ...wsEvents]) c.close(1001);
+      for (const c of [...wsTelemetry, ...wsEvents, ...[...wsWorker.values()].flatMap((x) => [...x])]) c.close(1001);
       server.closeAllConnections?.();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -357,6 +481,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   const stub = await startStub({
     port: Number(arg('port', 8080)), workers: Number(arg('workers', 20)), tasks: Number(arg('tasks', 200)),
+    allocations: Number(arg('allocations', 40)), allocationsApi: !process.argv.includes('--no-allocations-api'),
     token: arg('token', 'stub-token'), host: arg('host', '127.0.0.1'),
   });
   console.log(`stub master serving HTTP on ${stub.url} (token ${stub.token})`);

@@ -37,6 +37,143 @@ test('dashboard against the stub master', async (t) => {
     expectLines: ['hello from the stub', 'step 1', 'step 2', 'done'],
   });
 
+  await t.test('worker page: running tasks with links, the overview links there, a removed worker', async () => {
+    // worker-0001 runs stub tasks (its running_task_ids).
+    await page.goto(`${stub.url}/#/workers/worker-0001`);
+    await page.waitForSelector('#worker-tasks tr[data-task-id]', { timeout: 10000 });
+    const links = await page.$$eval('#worker-tasks tr a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(links.length > 0 && links.every((l) => l.startsWith('#/tasks/')), `task links: ${links}`);
+    assert.equal(stub.workerClients('worker-0001'), 1, 'the page has its own /ws/telemetry/worker-0001 stream');
+    // Details come from REST: the image and command.
+    await page.waitForFunction(() => /echo job/.test(document.querySelector('#worker-tasks .cell-what')?.textContent || ''));
+    await shot(page, 'stub-11-worker-tasks');
+    // Leaving the page closes its stream.
+    await page.goto(`${stub.url}/#/workers`);
+    await page.waitForFunction(() => document.querySelector('#workers-list'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stub.workerClients('worker-0001'), 0, 'the stream of a page left is closed');
+    // A worker removed while its page is open.
+    await page.goto(`${stub.url}/#/workers/worker-0004`);
+    await page.waitForFunction(() => document.querySelector('#worker-live')?.dataset.state === 'open');
+    stub.removeWorker('worker-0004');
+    await page.waitForFunction(() => /removed/.test(document.querySelector('.error-box:not([hidden])')?.textContent || ''));
+    assert.equal(await page.textContent('#worker-state'), 'removed');
+    // An unknown worker: a message, no crash.
+    await page.goto(`${stub.url}/#/workers/no-such-worker`);
+    await page.waitForFunction(() => /No worker no-such-worker/.test(document.querySelector('.error-box:not([hidden])')?.textContent || ''));
+  });
+
+  await t.test('overview: cluster capacity and usage over time, from the telemetry feed', async () => {
+    await page.goto(`${stub.url}/#/`);
+    await page.waitForFunction(() => Number(document.querySelector('#cluster-alloc-chart')?.dataset.samples || 0) >= 3, null, { timeout: 15000 });
+    assert.match(await page.getAttribute('#cluster-alloc-chart', 'aria-label'), /Capacity allocated over the last \d+ minutes?.*now CPU \d/);
+    assert.match(await page.textContent('#cluster-used-now'), /now CPU \d/);
+    await shot(page, 'stub-12-overview-charts');
+  });
+
+  await t.test('allocations: capacity, list, filters, an allocation with slots and history', async () => {
+    await page.goto(`${stub.url}/#/allocations`);
+    await page.waitForSelector('#allocs-list .alloc-row[data-allocation-id]');
+    await page.waitForFunction(() => /12 allocations/.test(document.querySelector('#alloc-count')?.textContent || ''));
+    await page.waitForFunction(() => /workers active/.test(document.querySelector('#capacity-counts')?.textContent || ''));
+    const reserved = await page.$$eval('#capacity .bar [role="meter"]', (els) => els.map((e) => e.getAttribute('aria-valuetext')));
+    assert.equal(reserved.length, 8, `capacity bars: ${reserved}`);
+    await shot(page, 'stub-13-allocations');
+    // The state filter asks the master.
+    await page.selectOption('#alloc-state', 'pending');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#allocs-list .alloc-row:not([hidden])')];
+      return rows.length > 0 && rows.every((r) => r.dataset.state === 'pending');
+    });
+    assert.match(await page.evaluate(() => location.hash), /state=pending/);
+    await page.selectOption('#alloc-state', 'active');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#allocs-list .alloc-row:not([hidden])')];
+      return rows.length > 0 && rows.every((r) => r.dataset.state === 'active');
+    });
+    // Keyboard: the list takes focus, Tab reaches an allocation's link, Enter opens it.
+    await page.focus('#allocs-list');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.closest('.alloc-row')?.dataset.allocationId || '');
+    assert.ok(focused, 'Tab from the list focuses an allocation link');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => location.hash === `#/allocations/${id}`, focused);
+    await page.waitForSelector('#alloc-summary dd[data-key="job"]');
+    await page.waitForSelector('#alloc-slots .slot-row[data-worker-id]');
+    const history = await page.$$eval('#alloc-timeline li', (lis) => lis.map((li) => li.dataset.to));
+    assert.equal(history[0], 'pending', `history: ${history}`);
+    assert.ok(history.includes('active'), `history: ${history}`);
+    const slotLink = await page.getAttribute('#alloc-slots .slot-row a', 'href');
+    assert.match(slotLink, /^#\/workers\/worker-/);
+    await shot(page, 'stub-14-allocation');
+    // An unknown allocation.
+    await page.goto(`${stub.url}/#/allocations/alloc-000000000000`);
+    await page.waitForFunction(() => /No allocation alloc-000000000000/.test(document.querySelector('#alloc-error')?.textContent || ''));
+  });
+
+  await t.test('allocations: a master without the API (404) gets a message, not a broken page', async () => {
+    stub.setAllocationsApi(false);
+    try {
+      await page.goto(`${stub.url}/#/allocations`);
+      await page.waitForFunction(() => /does not serve allocations/.test(document.querySelector('#alloc-error')?.textContent || ''));
+      await page.waitForFunction(() => /does not report capacity/.test(document.querySelector('#capacity-title')?.parentElement.textContent || ''));
+      assert.equal(await page.isVisible('#allocs-list'), false, 'no empty table');
+      await shot(page, 'stub-15-allocations-404');
+      await page.goto(`${stub.url}/#/allocations/alloc-100000000000`);
+      await page.waitForFunction(() => /answered 404/.test(document.querySelector('#alloc-error')?.textContent || ''));
+      // The rest of the dashboard goes on.
+      await page.goto(`${stub.url}/#/`);
+      await page.waitForFunction(() => /\d/.test(document.querySelector('#stat-workers')?.textContent || ''));
+    } finally {
+      stub.setAllocationsApi(true);
+    }
+  });
+
+  await t.test('narrow screen (375 px): every page fits the width, the menu stays reachable', async () => {
+    const phone = await newPage(browser, { width: 375, height: 812 });
+    await login(phone, stub.url, stub.token);
+    const pages = [
+      ['overview', '#/', '#stat-workers'],
+      ['workers', '#/workers', '#workers-list .worker-row'],
+      ['worker', '#/workers/worker-0001', '#worker-summary'],
+      ['tasks', '#/tasks', '#tasks-list .task-row'],
+      ['task', '#/tasks/task-5', '#task-summary'],
+      ['queue', '#/queue', '#queue-list'],
+      ['allocations', '#/allocations', '#allocs-list .alloc-row'],
+      ['allocation', '#/allocations/alloc-100000000000', '#alloc-summary dd'],
+    ];
+    const overflow = [];
+    for (const [name, hash, sel] of pages) {
+      await phone.goto(`${stub.url}/${hash}`);
+      await phone.waitForSelector(sel, { timeout: 10000 });
+      await phone.waitForTimeout(300);
+      const o = await phone.evaluate(() => {
+        const main = document.querySelector('main');
+        const doc = document.documentElement;
+        // Elements wider than the screen (other than scrollers that scroll inside).
+        const wide = [...main.querySelectorAll('*')].filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.right > window.innerWidth + 1 && !el.closest('.table-scroll, .vlist, .table-wrap, .mainnav');
+        }).slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+        return { doc: doc.scrollWidth - window.innerWidth, main: main.scrollWidth - main.clientWidth, wide };
+      });
+      if (o.doc > 1 || o.main > 1 || o.wide.length) overflow.push(`${name}: ${JSON.stringify(o)}`);
+      await shot(phone, `stub-16-narrow-${name}`);
+    }
+    assert.deepEqual(overflow, [], 'pages wider than a phone screen');
+    // The menu: every section reachable.
+    const nav = await phone.$$eval('.mainnav a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(nav, ['Overview', 'Workers', 'Tasks', 'Queue', 'Allocations']);
+    await phone.click('.mainnav a[data-route="allocations"]');
+    await phone.waitForFunction(() => location.hash === '#/allocations');
+    assert.deepEqual(phone.errors, []);
+    await phone.context().close();
+  });
+
+  await t.test('no script errors on the new pages', () => {
+    assert.deepEqual(page.errors, []);
+  });
+
   await t.test('the token is kept: a reload connects without the form', async () => {
     await page.reload();
     await page.waitForFunction(() => document.querySelector('#conn')?.dataset.state === 'open');
@@ -63,7 +200,7 @@ test('dashboard against the stub master', async (t) => {
 // Timings are loose bounds (a shared 2-core machine runs this); they catch a page that
 // renders every row or re-renders on every heartbeat, not small regressions.
 test('stays usable with 1,000 workers and 10,000 tasks', async (t) => {
-  const stub = await startStub({ workers: 1000, tasks: 10000, heartbeatMs: 1000 });
+  const stub = await startStub({ workers: 1000, tasks: 10000, allocations: 1500, heartbeatMs: 1000 });
   const browser = await launchBrowser();
   const page = await newPage(browser);
   t.after(async () => {
@@ -157,6 +294,37 @@ test('stays usable with 1,000 workers and 10,000 tasks', async (t) => {
     const reason = await page.textContent('#queue-list .queue-row .cell-reason');
     assert.match(reason, /Insufficient GPU/);
     await shot(page, 'scale-04-queue');
+  });
+
+  await t.test('a worker page among 1,000 workers and the overview charts stay light', async () => {
+    let t0 = Date.now();
+    await page.goto(`${stub.url}/#/workers/worker-0500`);
+    await page.waitForFunction(() => document.querySelector('#worker-state')?.textContent === 'active');
+    timings.workerPageMs = Date.now() - t0;
+    await page.waitForFunction(() => Number(document.querySelector('#worker-chart-cpu')?.dataset.samples || 0) >= 2, null, { timeout: 10000 });
+    await shot(page, 'scale-07-worker');
+    await page.goto(`${stub.url}/#/`);
+    await startFrames();
+    await page.waitForFunction(() => Number(document.querySelector('#cluster-alloc-chart')?.dataset.samples || 0) >= 3, null, { timeout: 10000 });
+    await page.waitForTimeout(2000);
+    timings.overviewFrames = await stopFrames();
+    assert.ok(timings.overviewFrames.p95 < 250, `frame gaps on the overview: ${JSON.stringify(timings.overviewFrames)}`);
+    await shot(page, 'scale-08-overview');
+  });
+
+  await t.test('allocations: 1,000 listed (the newest), virtualised, searchable', async () => {
+    const t0 = Date.now();
+    await page.goto(`${stub.url}/#/allocations`);
+    await page.waitForFunction(() => /1000 allocations \(the newest 1000\)/.test(document.querySelector('#alloc-count')?.textContent || ''));
+    timings.allocationsMs = Date.now() - t0;
+    const rows = await page.$$eval('#allocs-list .alloc-row', (els) => els.length);
+    assert.ok(rows < 80, `the allocations list is virtualised (${rows} row elements)`);
+    await page.fill('#alloc-search', 'job-7');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#allocs-list .alloc-row:not([hidden])')];
+      return rows.length > 0 && rows.every((r) => /job-7/.test(r.textContent));
+    });
+    await shot(page, 'scale-09-allocations');
   });
 
   await t.test('dark colour scheme (prefers-color-scheme)', async () => {

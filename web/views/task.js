@@ -4,6 +4,7 @@ import { api, streamLogs } from '../api.js';
 import * as store from '../store.js';
 import {
   h, setText, num, fmtTime, fmtClock, fmtDuration, fmtCores, fmtMiB, stateBadge, throttle, FINISHED,
+  workerLink,
 } from '../util.js';
 import { errorBox } from './common.js';
 
@@ -55,7 +56,7 @@ export function mountTask(root, { params }) {
     const ended = num(task.completed_at_ms);
     kv(summary, [
       ['State', stateBadge(task.status), 'state'],
-      ['Worker', task.worker_id ? h('a', { href: `#/tasks?worker=${encodeURIComponent(task.worker_id)}` }, task.worker_id) : '—'],
+      ['Worker', task.worker_id ? h('a', { href: workerLink(task.worker_id) }, task.worker_id) : '—'],
       ['Image', t.docker_image],
       ['Command', h('code', {}, t.command || '(image default)')],
       ['Exit code', task.exit_code === undefined || task.exit_code === null ? '—' : String(task.exit_code), 'exit'],

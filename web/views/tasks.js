@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import * as store from '../store.js';
 import { VirtualList } from '../vlist.js';
 import {
-  h, setText, num, fmtTime, fmtDuration, stateBadge, taskLink, frameThrottle, setHashQuery,
+  h, setText, num, fmtTime, fmtDuration, stateBadge, taskLink, workerLink, frameThrottle, setHashQuery,
   TASK_STATES, FINISHED,
 } from '../util.js';
 import { errorBox, pageHeader } from './common.js';
@@ -29,6 +29,8 @@ function createRow() {
   cells.id.append(cells.link);
   cells.badge = h('span');
   cells.state.append(cells.badge);
+  cells.workerLink = h('a', { class: 'mono' });
+  cells.noWorker = document.createTextNode('—');
   row._cells = cells;
   return row;
 }
@@ -48,7 +50,13 @@ function updateRow(row, t) {
   setText(c.link, task.task_id);
   c.link.href = taskLink(task.task_id);
   stateBadge(t.status, c.badge);
-  setText(c.worker, t.worker_id || '—');
+  if (t.worker_id) {
+    setText(c.workerLink, t.worker_id);
+    c.workerLink.href = workerLink(t.worker_id);
+    if (c.worker.firstChild !== c.workerLink) c.worker.replaceChildren(c.workerLink);
+  } else if (c.worker.firstChild !== c.noWorker) {
+    c.worker.replaceChildren(c.noWorker);
+  }
   const what = `${task.docker_image || ''} ${task.command || ''}`.trim();
   setText(c.what, what || '—');
   c.what.title = what;

@@ -3,10 +3,15 @@
 import * as store from '../store.js';
 import { drawUsage, chartLegend } from '../chart.js';
 import { VirtualList } from '../vlist.js';
-import { h, setText, RESOURCES, fmtAgo, fmtPct, fmtTime, frameThrottle, setHashQuery } from '../util.js';
+import { h, setText, RESOURCES, fmtAgo, fmtPct, fmtTime, frameThrottle, setHashQuery, workerLink } from '../util.js';
 import { capacityBar, pageHeader } from './common.js';
 
+// Rows have a fixed height; narrow screens stack a row's parts (and leave the chart to
+// the worker's page), which takes more height.
 const ROW_HEIGHT = 112;
+const NARROW_ROW_HEIGHT = 176;
+const narrowQuery = window.matchMedia('(max-width: 900px)');
+const rowHeight = () => (narrowQuery.matches ? NARROW_ROW_HEIGHT : ROW_HEIGHT);
 const collator = new Intl.Collator(undefined, { numeric: true });
 
 function createRow() {
@@ -36,8 +41,8 @@ function updateRow(row, id) {
   if (!w) return;
   const info = w.info || {};
   setText(p.name, id);
-  p.name.href = `#/tasks?worker=${encodeURIComponent(id)}`;
-  p.name.title = `Tasks of ${id}`;
+  p.name.href = workerLink(id);
+  p.name.title = `Worker ${id}: details and live usage`;
   const active = !!w.is_active;
   p.status.className = `badge ${active ? 'worker-active' : 'worker-inactive'}`;
   setText(p.status, active ? 'active' : 'inactive');
@@ -74,7 +79,9 @@ export function mountWorkers(root, { query }) {
     listEl,
   );
 
-  const list = new VirtualList(listEl, { rowHeight: ROW_HEIGHT, createRow, updateRow, label: 'Workers' });
+  const list = new VirtualList(listEl, { rowHeight: rowHeight(), createRow, updateRow, label: 'Workers' });
+  const onNarrow = () => list.setRowHeight(rowHeight());
+  narrowQuery.addEventListener('change', onNarrow);
 
   let lastVersion = -1;
   let lastKey = '';
@@ -102,6 +109,7 @@ export function mountWorkers(root, { query }) {
   };
 
   const drawCharts = () => {
+    if (narrowQuery.matches) return; // the rows' charts are hidden there
     const now = Date.now();
     for (const [, row, id] of list.visibleRows()) {
       // Redrawn when the row shows another worker, on new samples (at most 4 times a
@@ -148,6 +156,7 @@ export function mountWorkers(root, { query }) {
   return {
     unmount() {
       clearInterval(timer);
+      narrowQuery.removeEventListener('change', onNarrow);
       offs.forEach((off) => off());
       list.destroy();
     },

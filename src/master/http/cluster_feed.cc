@@ -86,12 +86,21 @@ void ClusterFeed::Loop() {
       if (queue_.empty() && stopping_) return;
       batch.swap(queue_);
     }
+    // Consecutive heartbeats go out together (each client gets them in one write), in
+    // groups small enough that the first need not wait long for the last one's JSON.
+    std::vector<std::pair<std::string, Message>> beats;
+    const auto flush = [&] {
+      hub_.PublishHeartbeats(beats);
+      beats.clear();
+    };
     for (const Item& item : batch) {
+      if (item.kind != Item::Kind::kHeartbeat && !beats.empty()) flush();
       switch (item.kind) {
         case Item::Kind::kHeartbeat:
-          hub_.PublishHeartbeat(item.worker->record.worker_id,
-                                std::make_shared<const std::string>(
-                                    HeartbeatJson(*item.worker, item.received_at_ms)));
+          beats.emplace_back(item.worker->record.worker_id,
+                             std::make_shared<const std::string>(
+                                 HeartbeatJson(*item.worker, item.received_at_ms)));
+          if (beats.size() >= kMaxHeartbeatsTogether) flush();
           break;
         case Item::Kind::kWorker:
           hub_.PublishWorker(item.worker->record.worker_id,
@@ -104,6 +113,7 @@ void ClusterFeed::Loop() {
           break;
       }
     }
+    if (!beats.empty()) flush();
   }
 }
 

@@ -3,7 +3,8 @@
 // the JSON messages of docs/http.md for the WebSocket hub.
 //
 // The observer methods only count and queue (they run on the cluster's and the store's
-// threads and must be quick); one thread of the feed builds the JSON and publishes it.
+// threads and must be quick); one thread of the feed builds the JSON and publishes it,
+// heartbeats that queued up together in groups (one write per client for the group).
 // The queue is bounded: a heartbeat that finds it full is dropped (counted in
 // cloudai_heartbeats_dropped_total); worker changes and task events are always queued.
 //
@@ -29,6 +30,8 @@ namespace cloudai::master::http {
 class ClusterFeed final : public ClusterObserver {
  public:
   static constexpr size_t kMaxQueued = 65536;
+  // Heartbeats queued together are published together, this many at most.
+  static constexpr size_t kMaxHeartbeatsTogether = 16;
 
   ClusterFeed(Metrics& metrics, WebSocketHub& hub) : metrics_(metrics), hub_(hub) {}
   ~ClusterFeed() override { Stop(); }

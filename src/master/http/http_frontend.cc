@@ -1,6 +1,9 @@
 #include "master/http/http_frontend.h"
 
+#include <iostream>
+
 #include "common/strings.h"
+#include "master/http/origin.h"
 #include "master/http/json.h"
 #include "master/http/rest_handlers.h"
 #include "master/http/static_files.h"
@@ -8,7 +11,19 @@
 namespace cloudai::master::http {
 
 HttpFrontend::HttpFrontend(ClusterApi& api, HttpFrontendOptions options)
-    : api_(api), options_(std::move(options)), feed_(metrics_, hub_) {
+    : api_(api), options_(std::move(options)), feed_(metrics_, hub_), mcp_backend_(api) {
+  mcp::HttpEndpointOptions mcp_options;
+  mcp_options.origin_allowed = [policy = OriginPolicy(options_.allowed_origins)](
+                                   std::string_view origin, const mcp::HttpRequest& request) {
+    return policy.Allowed(origin, request.Header("host"));
+  };
+  mcp_options.log = [](const std::string& line) {
+    std::cerr << "cloudai-master: mcp: " << line << std::endl;
+  };
+  mcp_ = std::make_unique<mcp::HttpEndpoint>(mcp_backend_, std::move(mcp_options));
+  for (const char* method : {"POST", "GET", "DELETE"}) {
+    router_.Add(method, "/mcp", [this](const HttpRequest& request) { return ServeMcp(request); });
+  }
   AddRestRoutes(router_, api_);
   router_.Add("GET", "/health", [](const HttpRequest&) {
     return JsonResponse("{\"status\": \"ok\"}");
@@ -28,6 +43,26 @@ HttpFrontend::HttpFrontend(ClusterApi& api, HttpFrontendOptions options)
 
 HttpFrontend::~HttpFrontend() { Stop(); }
 
+HttpResponse HttpFrontend::ServeMcp(const HttpRequest& request) {
+  if (absl::Status auth = AuthorizeRequest(api_, request); !auth.ok()) {
+    HttpResponse refused = ErrorResponse(auth);
+    refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return refused;
+  }
+  mcp::HttpRequest forward;
+  forward.method = request.method;
+  forward.path = request.path;
+  for (const auto& [name, value] : request.headers) forward.headers[name] = value;
+  forward.body = request.body;
+  mcp::HttpResponse answer = mcp_->Handle(forward);
+  HttpResponse response;
+  response.status = answer.status;
+  response.content_type = answer.content_type;
+  response.body = std::move(answer.body);
+  response.headers = std::move(answer.headers);
+  return response;
+}
+
 std::string HttpFrontend::MetricsText() const {
   MetricsSnapshot snapshot;
   for (const WorkerView& worker : api_.cluster().ListWorkers()) {
@@ -40,6 +75,11 @@ std::string HttpFrontend::MetricsText() const {
   snapshot.running = counts.running;
   snapshot.queue_length = counts.queued;
   snapshot.websocket_clients = hub_.clients();
+  const CapacityView capacity = api_.cluster().Capacity();
+  snapshot.active_allocations = capacity.active_allocations;
+  snapshot.pending_allocations = capacity.pending_allocations;
+  snapshot.reserved = capacity.reserved;
+  snapshot.services = capacity.services.size();
   return metrics_.Render(snapshot);
 }
 

@@ -15,11 +15,13 @@
 
 #include "absl/status/status.h"
 #include "master/cluster_api.h"
+#include "master/mcp_backend.h"
 #include "master/http/cluster_feed.h"
 #include "master/http/http_server.h"
 #include "master/http/metrics.h"
 #include "master/http/router.h"
 #include "master/http/websocket_hub.h"
+#include "mcp/http_endpoint.h"
 
 namespace cloudai::master::http {
 
@@ -42,12 +44,17 @@ class HttpFrontend {
   std::string MetricsText() const;
 
  private:
+  HttpResponse ServeMcp(const HttpRequest& request);
+
   ClusterApi& api_;
   HttpFrontendOptions options_;
   Metrics metrics_;
   WebSocketHub hub_;
   ClusterFeed feed_;
   Router router_;
+  // The MCP tools on /mcp (Streamable HTTP; docs/mcp.md), over the same ClusterApi.
+  ClusterApiBackend mcp_backend_;
+  std::unique_ptr<mcp::HttpEndpoint> mcp_;
   std::unique_ptr<HttpServer> server_;
 };
 

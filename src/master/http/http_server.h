@@ -10,8 +10,11 @@
 // (WebSocket upgrades included).
 //
 // WebSocket upgrades go to `upgrade`, which answers the subscription for the path (or an
-// error status, sent as an HTTP error); the connection then joins the hub (see
-// websocket_session.h).
+// error status, sent as an HTTP error); the connection then joins the hub. Beast answers
+// the opening handshake; the frames after it are the server's own (RFC 6455): a message
+// is framed once for every client, sent at once from the publishing thread when the
+// client's socket takes it (a non-blocking send), else queued, and the queue written in
+// one gathered write; pings are answered, a client's close is echoed.
 //
 // Thread safety: Start() and Stop() from one thread; the router, the upgrade function and
 // the hub are used from the server's threads until Stop() returns.

@@ -168,6 +168,28 @@ class BoundedWsClient {
 
   const websocket::close_reason& reason() const { return ws_.reason(); }
 
+  // Pings; the pong is seen by the next Read() (pongs() counts them).
+  beast::error_code Ping(std::chrono::milliseconds timeout) {
+    beast::error_code result;
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) pongs_++;
+    });
+    beast::get_lowest_layer(ws_).expires_after(timeout);
+    ws_.async_ping({}, [&](beast::error_code ec) { result = ec; });
+    Run();
+    return result;
+  }
+  int pongs() const { return pongs_; }
+
+  // The closing handshake from this side: ends once the server has answered and closed.
+  beast::error_code Close(std::chrono::milliseconds timeout) {
+    beast::error_code result;
+    beast::get_lowest_layer(ws_).expires_after(timeout);
+    ws_.async_close(websocket::close_code::normal, [&](beast::error_code ec) { result = ec; });
+    Run();
+    return result;
+  }
+
  private:
   void Run() {
     ioc_.restart();
@@ -176,6 +198,7 @@ class BoundedWsClient {
 
   net::io_context ioc_;
   websocket::stream<beast::tcp_stream> ws_;
+  int pongs_ = 0;
 };
 
 // One client reads everything, the other nothing: the silent one's queue fills, it is
@@ -258,6 +281,93 @@ TEST_F(HttpServerTest, SlowWebSocketClientIsDroppedWithoutStallingOthers) {
   EXPECT_EQ(slow.reason().code, websocket::close_code::policy_error);
   EXPECT_EQ(std::string(slow.reason().reason.c_str()), "too slow");
 
+  // The server still serves.
+  EXPECT_EQ(Request(bhttp::verb::get, "/hello").result_int(), 200);
+}
+
+// Heartbeats published together arrive as separate messages, in order; a ping is
+// answered; a close from the client is answered and the connection ends.
+TEST_F(HttpServerTest, WebSocketMessagesPingAndClose) {
+  using std::chrono::seconds;
+  BoundedWsClient ws;
+  ASSERT_FALSE(ws.Connect(server_->port(), seconds(10)));
+  beast::flat_buffer buffer;
+  ASSERT_FALSE(ws.Read(buffer, seconds(10)));
+  EXPECT_EQ(beast::buffers_to_string(buffer.data()), "first");
+  buffer.consume(buffer.size());
+  for (int i = 0; i < 100 && hub_.clients() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string big(70000, 'b');  // a 64-bit length in the frame header
+  hub_.PublishHeartbeats({{"w1", std::make_shared<const std::string>("one")},
+                          {"w2", std::make_shared<const std::string>(big)},
+                          {"w1", std::make_shared<const std::string>("three")}});
+  for (const std::string& want : {std::string("one"), big, std::string("three")}) {
+    ASSERT_FALSE(ws.Read(buffer, seconds(10)));
+    EXPECT_EQ(beast::buffers_to_string(buffer.data()), want);
+    buffer.consume(buffer.size());
+  }
+  ASSERT_FALSE(ws.Ping(seconds(10)));
+  // The pong is read along with the messages that follow it (a message published before
+  // the server has read the ping may come first).
+  for (int i = 0; i < 50 && ws.pongs() == 0; ++i) {
+    hub_.PublishHeartbeat("w1", std::make_shared<const std::string>("after the ping"));
+    ASSERT_FALSE(ws.Read(buffer, seconds(10)));
+    EXPECT_EQ(beast::buffers_to_string(buffer.data()), "after the ping");
+    buffer.consume(buffer.size());
+  }
+  EXPECT_EQ(ws.pongs(), 1);
+  EXPECT_FALSE(ws.Close(seconds(10)));
+  for (int i = 0; i < 100 && hub_.clients() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(hub_.clients(), 0u);
+}
+
+// Frames a client may not send: the server answers with a close frame and its code.
+TEST_F(HttpServerTest, WebSocketProtocolErrorsClose) {
+  // What the server sends after the handshake, up to and with its close frame (or
+  // whatever it sent when the connection ended).
+  auto exchange = [this](const std::string& frame) {
+    net::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
+    net::write(socket, net::buffer(std::string(
+                           "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n")));
+    std::string in;
+    char buf[4096];
+    beast::error_code ec;
+    while (in.find("\r\n\r\n") == std::string::npos && !ec) {
+      in.append(buf, socket.read_some(net::buffer(buf), ec));
+    }
+    EXPECT_EQ(in.substr(0, 12), "HTTP/1.1 101");
+    in.erase(0, in.find("\r\n\r\n") + 4);
+    net::write(socket, net::buffer(frame), ec);
+    // The first message ("first", 7 bytes framed) then the close frame.
+    while (!ec && (in.size() < 9 || in.size() < 9 + static_cast<uint8_t>(in[8]))) {
+      in.append(buf, socket.read_some(net::buffer(buf), ec));
+    }
+    return in;
+  };
+  const std::string first("\x81\x05" "first", 7);
+  // Unmasked: protocol error, 1002.
+  std::string got = exchange(std::string("\x81\x02hi", 4));
+  ASSERT_GE(got.size(), 11u) << got;
+  EXPECT_EQ(got.substr(0, 7), first);
+  EXPECT_EQ(static_cast<uint8_t>(got[7]), 0x88);
+  EXPECT_EQ((static_cast<uint8_t>(got[9]) << 8) | static_cast<uint8_t>(got[10]), 1002);
+  // A message over 64 KiB (announced in its header): 1009, before its payload comes.
+  std::string huge("\x81\xFF", 2);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    huge.push_back(static_cast<char>((uint64_t{70000} >> shift) & 0xFF));
+  }
+  huge.append("\x01\x02\x03\x04", 4);  // the mask
+  got = exchange(huge);
+  ASSERT_GE(got.size(), 11u) << got;
+  EXPECT_EQ(static_cast<uint8_t>(got[7]), 0x88);
+  EXPECT_EQ((static_cast<uint8_t>(got[9]) << 8) | static_cast<uint8_t>(got[10]), 1009);
   // The server still serves.
   EXPECT_EQ(Request(bhttp::verb::get, "/hello").result_int(), 200);
 }

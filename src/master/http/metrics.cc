@@ -141,6 +141,23 @@ std::string Metrics::Render(const MetricsSnapshot& s) const {
 
   Header(&out, "cloudai_websocket_clients", "gauge", "Connected WebSocket clients.");
   StrAppend(&out, "cloudai_websocket_clients ", s.websocket_clients, "\n");
+
+  Header(&out, "cloudai_allocations", "gauge", "Allocations not yet ended, by state.");
+  StrAppend(&out, "cloudai_allocations{state=\"active\"} ", s.active_allocations, "\n");
+  StrAppend(&out, "cloudai_allocations{state=\"pending\"} ", s.pending_allocations, "\n");
+  Header(&out, "cloudai_allocation_reserved", "gauge",
+         "Capacity held by allocation slots, by resource (CPU and GPU in cores, memory and "
+         "storage in bytes).");
+  StrAppend(&out, "cloudai_allocation_reserved{resource=\"cpu\"} ",
+            Number(static_cast<double>(s.reserved.cpu_millis) / 1000), "\n");
+  StrAppend(&out, "cloudai_allocation_reserved{resource=\"memory\"} ",
+            Number(static_cast<double>(s.reserved.memory_mib) * 1048576), "\n");
+  StrAppend(&out, "cloudai_allocation_reserved{resource=\"storage\"} ",
+            Number(static_cast<double>(s.reserved.storage_mib) * 1048576), "\n");
+  StrAppend(&out, "cloudai_allocation_reserved{resource=\"gpu\"} ",
+            Number(static_cast<double>(s.reserved.gpu_millis) / 1000), "\n");
+  Header(&out, "cloudai_services", "gauge", "Running service instances started for allocations.");
+  StrAppend(&out, "cloudai_services ", s.services, "\n");
   return out;
 }
 

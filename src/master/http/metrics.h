@@ -32,6 +32,9 @@ struct MetricsSnapshot {
   size_t queued = 0, scheduled = 0, running = 0;
   size_t queue_length = 0;
   size_t websocket_clients = 0;
+  size_t active_allocations = 0, pending_allocations = 0;
+  Resources reserved;  // held by allocation slots
+  size_t services = 0;  // running service instances
 };
 
 class Metrics {

@@ -158,7 +158,9 @@ void AddRestRoutes(Router& router, ClusterApi& api) {
         !s.ok()) {
       return ErrorResponse(s);
     }
-    if (!message.task().target_worker_id().empty()) return Answer(api.AssignTask(message), 201);
+    if (!message.task().target_worker_id().empty() && message.task().allocation_id().empty()) {
+      return Answer(api.AssignTask(message), 201);
+    }
     return Answer(api.SubmitTask(message), 201);
   });
   add("GET", "/api/v1/tasks/{id}", [&api](const HttpRequest& request) {
@@ -187,6 +189,54 @@ void AddRestRoutes(Router& router, ClusterApi& api) {
       [&api](const HttpRequest& request) { return Logs(api, request); });
   add("GET", "/api/v1/queue", [&api](const HttpRequest&) {
     return Answer(api.QueueStatus(v1::QueueStatusRequest()));
+  });
+
+  // Allocations (docs/allocations.md).
+  add("GET", "/api/v1/capacity", [&api](const HttpRequest&) {
+    return Answer(api.GetCapacity(v1::CapacityRequest()));
+  });
+  add("GET", "/api/v1/allocations", [&api](const HttpRequest& request) {
+    v1::ListAllocationsRequest message;
+    message.set_state(request.Query("state"));
+    message.set_job_id(request.Query("job_id"));
+    absl::StatusOr<int64_t> limit = QueryInt(request, "limit", 0);
+    if (!limit.ok()) return ErrorResponse(limit.status());
+    if (*limit < 0 || *limit > 1'000'000) {
+      return ErrorResponse(absl::InvalidArgumentError(StrCat("limit: ", *limit, " is out of range")));
+    }
+    message.set_limit(static_cast<int32_t>(*limit));
+    return Answer(api.ListAllocations(message));
+  });
+  add("POST", "/api/v1/allocations", [&api](const HttpRequest& request) {
+    v1::AllocationRequest message;
+    if (absl::Status s = ProtoFromJson(request.body, "body (AllocationRequest)", &message);
+        !s.ok()) {
+      return ErrorResponse(s);
+    }
+    return Answer(api.RequestAllocation(message), 201);
+  });
+  add("POST", "/api/v1/allocations/cleanup", [&api](const HttpRequest&) {
+    return Answer(api.CleanupExpiredAllocations(v1::CleanupRequest()));
+  });
+  add("GET", "/api/v1/allocations/{id}", [&api](const HttpRequest& request) {
+    v1::AllocationId message;
+    message.set_allocation_id(request.params.at("id"));
+    return Answer(api.GetAllocation(message));
+  });
+  add("POST", "/api/v1/allocations/{id}/release", [&api](const HttpRequest& request) {
+    v1::AllocationId message;
+    message.set_allocation_id(request.params.at("id"));
+    return Answer(api.ReleaseAllocation(message));
+  });
+  add("POST", "/api/v1/allocations/{id}/extend", [&api](const HttpRequest& request) {
+    v1::ExtendAllocationRequest message;
+    if (absl::Status s = ProtoFromJson(request.body.empty() ? std::string("{}") : request.body,
+                                       "body (ExtendAllocationRequest)", &message);
+        !s.ok()) {
+      return ErrorResponse(s);
+    }
+    message.set_allocation_id(request.params.at("id"));
+    return Answer(api.ExtendAllocation(message));
   });
 }
 

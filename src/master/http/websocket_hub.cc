@@ -36,15 +36,50 @@ bool WebSocketHub::HasSubscribers(Subscription::Stream stream) const {
   return (stream == Subscription::Stream::kTelemetry ? telemetry_ : events_).load() > 0;
 }
 
+std::map<uint64_t, WebSocketHub::Entry>::iterator WebSocketHub::DropLocked(
+    std::map<uint64_t, Entry>::iterator it) {
+  it->second.subscriber->Drop("too slow");
+  dropped_++;
+  Count(it->second.subscription, -1);
+  return entries_.erase(it);
+}
+
 void WebSocketHub::Publish(const Message& message,
                            const std::function<bool(const Subscription&)>& wants) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (wants(it->second.subscription) && !it->second.subscriber->Offer(message)) {
-      it->second.subscriber->Drop("too slow");
-      dropped_++;
-      Count(it->second.subscription, -1);
-      it = entries_.erase(it);
+      it = DropLocked(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WebSocketHub::PublishHeartbeats(
+    const std::vector<std::pair<std::string, Message>>& heartbeats) {
+  if (heartbeats.empty()) return;
+  std::vector<Message> all;
+  all.reserve(heartbeats.size());
+  for (const auto& [worker_id, message] : heartbeats) all.push_back(message);
+  std::vector<Message> some;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const Subscription& s = it->second.subscription;
+    const std::vector<Message>* wanted = nullptr;
+    if (s.stream != Subscription::Stream::kTelemetry) {
+      wanted = nullptr;
+    } else if (s.worker_id.empty()) {
+      wanted = &all;
+    } else {
+      some.clear();
+      for (const auto& [worker_id, message] : heartbeats) {
+        if (worker_id == s.worker_id) some.push_back(message);
+      }
+      if (!some.empty()) wanted = &some;
+    }
+    if (wanted != nullptr && !it->second.subscriber->OfferAll(*wanted)) {
+      it = DropLocked(it);
     } else {
       ++it;
     }

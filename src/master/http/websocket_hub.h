@@ -8,8 +8,13 @@
 // dropped at once: removed from the hub and told to close ("too slow"), so a slow client
 // never delays the others or the publisher.
 //
-// Thread safety: every method may be called from any thread. Offer() and Drop() are
-// called with the hub's lock held: they must be quick and must not call into the hub.
+// Messages are shared, immutable strings: one copy of each, whatever the number of
+// subscribers. Several heartbeats published together reach each subscriber in one
+// OfferAll() call, which a network subscriber turns into one write.
+//
+// Thread safety: every method may be called from any thread. Offer(), OfferAll() and
+// Drop() are called with the hub's lock held: they must be quick and must not call into
+// the hub.
 #pragma once
 
 #include <atomic>
@@ -20,6 +25,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace cloudai::master::http {
 
@@ -30,6 +37,14 @@ class Subscriber {
   virtual ~Subscriber() = default;
   // Queues a message for sending; false when the queue is full.
   virtual bool Offer(Message message) = 0;
+  // Queues several, in order; false when the queue cannot take them all (then none or
+  // some were taken: the subscriber is dropped either way).
+  virtual bool OfferAll(const std::vector<Message>& messages) {
+    for (const Message& message : messages) {
+      if (!Offer(message)) return false;
+    }
+    return true;
+  }
   // Closes the connection with policy-violation code 1008 and `reason`.
   virtual void Drop(std::string_view reason) = 0;
 };
@@ -51,6 +66,9 @@ class WebSocketHub {
 
   // A heartbeat: to telemetry subscribers of every worker and of `worker_id`.
   void PublishHeartbeat(const std::string& worker_id, Message message);
+  // Several heartbeats (worker id, message), in order, each subscriber getting those it
+  // wants in one OfferAll().
+  void PublishHeartbeats(const std::vector<std::pair<std::string, Message>>& heartbeats);
   // A worker change: to the same, and to event subscribers.
   void PublishWorker(const std::string& worker_id, Message message);
   // A task event: to event subscribers.
@@ -70,6 +88,8 @@ class WebSocketHub {
   };
   // Offers to every entry `wants` accepts; drops the ones that are full.
   void Publish(const Message& message, const std::function<bool(const Subscription&)>& wants);
+  // With mu_ held: drops the entry at `it` (too slow); the next entry.
+  std::map<uint64_t, Entry>::iterator DropLocked(std::map<uint64_t, Entry>::iterator it);
 
   void Count(const Subscription& subscription, int delta);  // with mu_ held
 

@@ -63,5 +63,41 @@ TEST(WebSocketHubTest, SlowSubscriberIsDroppedWithoutStallingOthers) {
   EXPECT_EQ(hub.clients(), 1u);
 }
 
+// Counts the OfferAll() calls: heartbeats published together arrive together.
+class BatchingSubscriber : public FakeSubscriber {
+ public:
+  using FakeSubscriber::FakeSubscriber;
+  bool OfferAll(const std::vector<Message>& messages) override {
+    batches++;
+    return FakeSubscriber::OfferAll(messages);
+  }
+  int batches = 0;
+};
+
+TEST(WebSocketHubTest, HeartbeatsPublishedTogetherArriveInOneOffer) {
+  WebSocketHub hub;
+  auto all = std::make_shared<BatchingSubscriber>(100);
+  auto one = std::make_shared<BatchingSubscriber>(100);
+  auto other = std::make_shared<BatchingSubscriber>(100);
+  auto events = std::make_shared<BatchingSubscriber>(100);
+  auto slow = std::make_shared<BatchingSubscriber>(2);
+  hub.Add(all, {Subscription::Stream::kTelemetry, ""});
+  hub.Add(one, {Subscription::Stream::kTelemetry, "w1"});
+  hub.Add(other, {Subscription::Stream::kTelemetry, "w9"});
+  hub.Add(events, {Subscription::Stream::kEvents, ""});
+  hub.Add(slow, {Subscription::Stream::kTelemetry, ""});
+  hub.PublishHeartbeats({{"w1", M("a")}, {"w2", M("b")}, {"w1", M("c")}});
+  EXPECT_EQ(all->received, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(all->batches, 1);
+  EXPECT_EQ(one->received, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(one->batches, 1);
+  EXPECT_EQ(other->batches, 0);  // nothing of w9
+  EXPECT_EQ(events->batches, 0);
+  EXPECT_EQ(slow->dropped, "too slow");  // three do not fit in its two places
+  EXPECT_EQ(hub.clients(), 4u);
+  hub.PublishHeartbeats({});
+  EXPECT_EQ(all->batches, 1);
+}
+
 }  // namespace
 }  // namespace cloudai::master::http
