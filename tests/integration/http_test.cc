@@ -401,6 +401,78 @@ TEST_F(HttpTest, CancelRunningTaskAndBadBodies) {
   EXPECT_EQ(Get("/api/v1/tasks/bad-2").status, 404);
 }
 
+TEST_F(HttpTest, RestAllocationsLifecycle) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+
+  HttpResult capacity = Get("/api/v1/capacity");
+  ASSERT_EQ(capacity.status, 200) << capacity.ToString();
+  std::optional<Json> before = ParseJson(capacity.body);
+  ASSERT_TRUE(before.has_value()) << capacity.body;
+  EXPECT_EQ((*before)["workers_active"], 1) << capacity.body;
+
+  Json ask = {{"job_id", "rest-job"},
+              {"workers", 2},
+              {"priority", "high"},
+              {"ttl_seconds", "600"},
+              {"per_worker", {{"cpu", "100"}, {"memory", "50"}, {"storage", "10"}}},
+              {"metadata", {{"owner", "rest"}}}};
+  HttpResult requested = Post("/api/v1/allocations", ask.dump());
+  ASSERT_EQ(requested.status, 201) << requested.ToString();
+  std::optional<Json> allocation = ParseJson(requested.body);
+  ASSERT_TRUE(allocation.has_value()) << requested.body;
+  const std::string id = Str(*allocation, "allocation_id");
+  EXPECT_EQ(Str(*allocation, "state"), "active") << requested.body;
+  EXPECT_EQ(JArr(*allocation, "slots").size(), 2u) << requested.body;
+
+  HttpResult listed = Get("/api/v1/allocations?state=active&job_id=rest-job");
+  ASSERT_EQ(listed.status, 200) << listed.ToString();
+  EXPECT_NE(listed.body.find(id), std::string::npos) << listed.body;
+  HttpResult reserved = Get("/api/v1/capacity");
+  ASSERT_EQ(reserved.status, 200);
+  EXPECT_EQ(Str(JObj(*ParseJson(reserved.body), "reserved"), "cpu"), "200") << reserved.body;
+
+  // A task inside it, over REST.
+  Json task = {{"task_id", "in-rest-alloc"}, {"docker_image", kAnyImage},
+               {"command", "echo inside"},  {"req_cpu", "100"},
+               {"req_memory", "50"},        {"req_storage", "10"},
+               {"allocation_id", id}};
+  HttpResult submitted = Post("/api/v1/tasks", task.dump());
+  ASSERT_EQ(submitted.status, 201) << submitted.ToString();
+  std::optional<Json> done = WaitTask("in-rest-alloc", {"completed", "failed"}, seconds(20));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(Str(*done, "status"), "completed") << done->dump();
+
+  HttpResult extended = Post(StrCat("/api/v1/allocations/", id, "/extend"),
+                             R"({"extend_seconds": "60"})");
+  ASSERT_EQ(extended.status, 200) << extended.ToString();
+  EXPECT_EQ(Str(*ParseJson(extended.body), "ttl_seconds"), "660") << extended.body;
+
+  HttpResult released = Post(StrCat("/api/v1/allocations/", id, "/release"), "");
+  ASSERT_EQ(released.status, 200) << released.ToString();
+  EXPECT_EQ(Str(*ParseJson(released.body), "state"), "released") << released.body;
+  HttpResult again = Post(StrCat("/api/v1/allocations/", id, "/release"), "");
+  EXPECT_EQ(again.status, 412) << again.ToString();
+  EXPECT_NE(again.body.find("already released"), std::string::npos) << again.body;
+
+  HttpResult got = Get(StrCat("/api/v1/allocations/", id));
+  ASSERT_EQ(got.status, 200) << got.ToString();
+  std::optional<Json> history = ParseJson(got.body);
+  ASSERT_TRUE(history.has_value()) << got.body;
+  std::vector<std::string> to;
+  for (const Json& event : JArr(*history, "events")) to.push_back(Str(event, "to_state"));
+  EXPECT_EQ(to, (std::vector<std::string>{"pending", "active", "active", "releasing", "released"}))
+      << got.body;
+
+  // Bad input names the field; nothing is created.
+  HttpResult bad = Post("/api/v1/allocations", R"({"job_id": "x", "workers": 5000})");
+  EXPECT_EQ(bad.status, 400) << bad.ToString();
+  EXPECT_NE(bad.body.find("workers"), std::string::npos) << bad.body;
+  HttpResult unknown = Get("/api/v1/allocations/alloc-000000000000");
+  EXPECT_EQ(unknown.status, 404) << unknown.ToString();
+  HttpResult cleanup = Post("/api/v1/allocations/cleanup", "");
+  EXPECT_EQ(cleanup.status, 200) << cleanup.ToString();
+}
+
 TEST_F(HttpTest, TelemetryWebSocketGetsSnapshotThenHeartbeats) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
 
