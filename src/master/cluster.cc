@@ -632,7 +632,6 @@ absl::Status Cluster::WorkerJoined(const WorkerJoin& join) {
 
   // Reconcile what the worker runs with what this master placed there.
   std::set<std::string> reported(join.running_task_ids.begin(), join.running_task_ids.end());
-  std::vector<std::string> redeliver;
   for (const std::string& id : worker.task_ids) {
     TaskEntry& task = *tasks_.at(id);
     if (reported.count(id) != 0) {
@@ -645,7 +644,7 @@ absl::Status Cluster::WorkerJoined(const WorkerJoin& join) {
                     StrCat("running on ", join.worker_id, " (reported at registration)"));
       }
     } else if (task.record.status == TaskState::kScheduled) {
-      redeliver.push_back(id);
+      DeliverAfterCommitLocked(task);  // the worker never got it
     } else if (!task.missing_since) {
       task.missing_since = clock_.Now();
     }
@@ -653,11 +652,7 @@ absl::Status Cluster::WorkerJoined(const WorkerJoin& join) {
   MarkDirtyLocked();
   Log(StrCat("worker ", join.worker_id, " joined: ", join.total.ToString(), ", driver ",
              worker.record.driver, ", ", join.running_task_ids.size(), " running task(s)"));
-  absl::Status committed = CommitAndWait(lock, std::move(batch));
-  if (!committed.ok()) return committed;
-  lock.lock();
-  for (const std::string& id : redeliver) DispatchLocked(id);
-  return absl::OkStatus();
+  return CommitAndWait(lock, std::move(batch));
 }
 
 absl::StatusOr<HeartbeatOutcome> Cluster::Heartbeat(const HeartbeatInput& beat) {
@@ -827,11 +822,11 @@ absl::StatusOr<TaskView> Cluster::Assign(st::TaskRecord input) {
   task->queued_at_ms = now_ms;
   worker.task_ids.insert(record.task_id);
   const std::string id = record.task_id;
+  DeliverAfterCommitLocked(*task);
   tasks_.emplace(id, std::move(task));
   absl::Status committed = CommitAndWait(lock, std::move(batch));
   if (!committed.ok()) return committed;
   lock.lock();
-  DispatchLocked(id);
   // Wait for the worker's answer (running, or failed/requeued).
   const Clock::TimePoint deadline = clock_.Now() + options_.assign_wait;
   for (;;) {
@@ -851,17 +846,10 @@ absl::StatusOr<TaskView> Cluster::Assign(st::TaskRecord input) {
   return view;
 }
 
-void Cluster::DispatchLocked(const std::string& task_id) {
-  auto it = tasks_.find(task_id);
-  if (it == tasks_.end() || it->second->record.status != TaskState::kScheduled) return;
-  const st::TaskRecord& record = it->second->record;
-  auto w = workers_.find(record.worker_id);
+void Cluster::DeliverAfterCommitLocked(const TaskEntry& task) {
+  auto w = workers_.find(task.record.worker_id);
   if (w == workers_.end()) return;
-  std::string worker_id = record.worker_id;
-  gateway_.DeliverAssignment(worker_id, w->second->record.worker_ip, record,
-                             [this, ticket = Ticket(), task_id, worker_id](const WorkerReply& reply) {
-                               OnAssignReply(task_id, worker_id, reply);
-                             });
+  deliveries_in_batch_.push_back({task.record.worker_id, w->second->record.worker_ip, task.record});
 }
 
 void Cluster::OnAssignReply(const std::string& task_id, const std::string& worker_id,
@@ -1159,7 +1147,7 @@ void Cluster::PlaceTaskLocked(st::Batch& batch, TaskEntry& task, WorkerEntry& wo
   batch.InsertAssignment(
       {StrCat("ass-", task.record.task_id), task.record.task_id, worker_id, now_ms});
   AppendEvent(batch, task.record, TaskState::kPending, detail);
-  deliveries_in_batch_.push_back({worker_id, worker.record.worker_ip, task.record});
+  DeliverAfterCommitLocked(task);
 }
 
 bool Cluster::WaitForScheduling(Clock::TimePoint deadline) {

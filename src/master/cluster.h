@@ -325,7 +325,8 @@ class Cluster {
   // A placed task whose worker vanished: lost, or back to the queue with a retry.
   void LoseLocked(store::Batch& batch, TaskEntry& task, const std::string& why);
   void ReleaseLocked(TaskEntry& task);
-  void DispatchLocked(const std::string& task_id);
+  // Sends the placed task to its worker once the batch being built is committed.
+  void DeliverAfterCommitLocked(const TaskEntry& task);
   void OnAssignReply(const std::string& task_id, const std::string& worker_id,
                      const WorkerReply& reply);
   void MarkDirtyLocked();
