@@ -22,8 +22,6 @@ constexpr char kTaskCounter[] = "next_task_number";
 // on every heartbeat; the store needs it only for listings after a restart).
 constexpr std::chrono::seconds kHeartbeatPersistEvery{30};
 
-void Log(std::string_view line) { std::cerr << "cloudai-master: " << line << std::endl; }
-
 std::string BoundLogs(std::string logs, int64_t limit, bool* truncated) {
   if (limit <= 0 || static_cast<int64_t>(logs.size()) <= limit) return logs;
   *truncated = true;

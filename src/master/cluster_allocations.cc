@@ -19,8 +19,6 @@ namespace {
 
 constexpr char kServiceUser[] = "service";
 
-void Log(std::string_view line) { std::cerr << "cloudai-master: " << line << std::endl; }
-
 // "10.0.0.5:50052" -> "10.0.0.5"; "[::1]:50052" -> "::1".
 std::string HostOf(const std::string& address) {
   size_t colon = address.rfind(':');

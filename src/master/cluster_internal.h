@@ -3,14 +3,19 @@
 #pragma once
 
 #include <deque>
+#include <iostream>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "master/cluster.h"
 
 namespace cloudai::master {
+
+// The master's log: one line on stderr.
+inline void Log(std::string_view line) { std::cerr << "cloudai-master: " << line << std::endl; }
 
 struct Cluster::WorkerEntry {
   store::WorkerRecord record;

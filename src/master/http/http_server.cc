@@ -240,11 +240,10 @@ class WebSocketSession final : public Subscriber,
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->WriteNext(); });
   }
 
-  // Queues a control frame (pong first, before queued data; a close frame last, with the
-  // data dropped).
+  // Queues a ping or a pong (urgent: before queued data). Nothing follows a close frame.
   void QueueControl(Frame frame, bool urgent) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!open_) return;
+    if (!open_ || closing_) return;
     queued_bytes_ += frame.size();
     if (urgent && !queue_.empty()) {
       // Not into the frame the socket has part of.
@@ -274,6 +273,7 @@ class WebSocketSession final : public Subscriber,
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->ArmKillTimer(); });
   }
 
+  // The close frame, after whatever is queued.
   void QueueControlClosing(Frame frame) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!open_) return;
@@ -284,7 +284,7 @@ class WebSocketSession final : public Subscriber,
   // ---- on the strand
 
   void OnAccept(beast::error_code ec) {
-    if (ec) return;
+    if (ec || finished_) return;
     socket_ = beast::get_lowest_layer(*handshake_).release_socket();
     handshake_.reset();
     {
