@@ -536,6 +536,25 @@ TEST_F(HttpTest, EventsWebSocketSeesTaskEvents) {
       seconds(20), &seen);
   ASSERT_TRUE(completed.has_value()) << ws.error() << "; states seen: " << states.size();
   EXPECT_EQ(states, (std::vector<std::string>{"pending", "scheduled", "running", "completed"}));
+
+  // Allocations changing state are events too.
+  Json ask = {{"job_id", "ws-job"},
+              {"per_worker", {{"cpu", "100"}, {"memory", "50"}, {"storage", "10"}}}};
+  HttpResult requested = Post("/api/v1/allocations", ask.dump());
+  ASSERT_EQ(requested.status, 201) << requested.ToString();
+  const std::string id = Str(*ParseJson(requested.body), "allocation_id");
+  ASSERT_EQ(Post(StrCat("/api/v1/allocations/", id, "/release"), "").status, 200);
+  std::vector<std::string> allocation_states;
+  std::optional<Json> released = ws.ReadUntil(
+      [&](const Json& j) {
+        if (Str(j, "type") != "allocation" || !j.contains("allocation")) return false;
+        if (Str(j["allocation"], "allocation_id") != id) return false;
+        allocation_states.push_back(Str(j["allocation"], "state"));
+        return allocation_states.back() == "released";
+      },
+      seconds(20), &seen);
+  ASSERT_TRUE(released.has_value()) << ws.error();
+  EXPECT_EQ(allocation_states, (std::vector<std::string>{"active", "releasing", "released"}));
 }
 
 TEST_F(HttpTest, MetricsParseAndPassPromtool) {

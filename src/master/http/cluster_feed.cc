@@ -77,6 +77,14 @@ void ClusterFeed::OnTaskEvent(const store::TaskRecord& task, const store::TaskEv
   Push(std::move(item), /*droppable=*/false);
 }
 
+void ClusterFeed::OnAllocationChanged(const AllocationView& allocation) {
+  if (!hub_.HasSubscribers(Subscription::Stream::kEvents)) return;
+  Item item;
+  item.kind = Item::Kind::kAllocation;
+  item.allocation = allocation;
+  Push(std::move(item), /*droppable=*/false);
+}
+
 void ClusterFeed::Loop() {
   for (;;) {
     std::deque<Item> batch;
@@ -108,8 +116,11 @@ void ClusterFeed::Loop() {
                                  WorkerJson(*item.worker, item.removed)));
           break;
         case Item::Kind::kTask:
-          hub_.PublishTask(
+          hub_.PublishEvent(
               std::make_shared<const std::string>(TaskJson(*item.task, *item.event)));
+          break;
+        case Item::Kind::kAllocation:
+          hub_.PublishEvent(std::make_shared<const std::string>(AllocationJson(*item.allocation)));
           break;
       }
     }
@@ -141,6 +152,11 @@ std::string ClusterFeed::EventJson(const store::TaskEvent& event) {
                 event.from_state ? JsonQuote(store::TaskStateName(*event.from_state)) : "null",
                 ", \"to\": ", JsonQuote(store::TaskStateName(event.to_state)), ", \"at_ms\": \"",
                 event.at, "\", \"detail\": ", JsonQuote(event.detail), "}");
+}
+
+std::string ClusterFeed::AllocationJson(const AllocationView& allocation) {
+  return StrCat("{\"type\": \"allocation\", \"allocation\": ",
+                ProtoToJson(AllocationToProto(allocation)), "}");
 }
 
 std::string ClusterFeed::TaskJson(const store::TaskRecord& task, const store::TaskEvent& event) {

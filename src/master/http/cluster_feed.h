@@ -43,6 +43,7 @@ class ClusterFeed final : public ClusterObserver {
   void OnHeartbeat(const WorkerView& worker) override;
   void OnWorkerChanged(const WorkerView& worker, bool removed) override;
   void OnTaskEvent(const store::TaskRecord& task, const store::TaskEvent& event) override;
+  void OnAllocationChanged(const AllocationView& allocation) override;
 
   // The messages, also used for the telemetry snapshot and by tests.
   static std::string SnapshotJson(const std::vector<WorkerView>& workers);
@@ -51,15 +52,18 @@ class ClusterFeed final : public ClusterObserver {
   static std::string TaskJson(const store::TaskRecord& task, const store::TaskEvent& event);
   // {"from": ..., "to": ..., "at_ms": "...", "detail": ...} ("from" is null for creation).
   static std::string EventJson(const store::TaskEvent& event);
+  // {"type": "allocation", "allocation": Allocation}
+  static std::string AllocationJson(const AllocationView& allocation);
 
  private:
   struct Item {
-    enum class Kind { kHeartbeat, kWorker, kTask } kind = Kind::kHeartbeat;
+    enum class Kind { kHeartbeat, kWorker, kTask, kAllocation } kind = Kind::kHeartbeat;
     std::optional<WorkerView> worker;
     bool removed = false;
     int64_t received_at_ms = 0;
     std::optional<store::TaskRecord> task;
     std::optional<store::TaskEvent> event;
+    std::optional<AllocationView> allocation;
   };
   void Push(Item item, bool droppable);
   void Loop();

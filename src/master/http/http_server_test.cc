@@ -346,7 +346,7 @@ TEST_F(HttpServerTest, WebSocketProtocolErrorsClose) {
     in.erase(0, in.find("\r\n\r\n") + 4);
     net::write(socket, net::buffer(frame), ec);
     // The first message ("first", 7 bytes framed) then the close frame.
-    while (!ec && (in.size() < 9 || in.size() < 9 + static_cast<uint8_t>(in[8]))) {
+    while (!ec && (in.size() < 9 || in.size() < size_t{9} + static_cast<uint8_t>(in[8]))) {
       in.append(buf, socket.read_some(net::buffer(buf), ec));
     }
     return in;

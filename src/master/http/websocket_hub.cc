@@ -100,7 +100,7 @@ void WebSocketHub::PublishWorker(const std::string& worker_id, Message message) 
   });
 }
 
-void WebSocketHub::PublishTask(Message message) {
+void WebSocketHub::PublishEvent(Message message) {
   Publish(message,
           [](const Subscription& s) { return s.stream == Subscription::Stream::kEvents; });
 }

@@ -71,8 +71,8 @@ class WebSocketHub {
   void PublishHeartbeats(const std::vector<std::pair<std::string, Message>>& heartbeats);
   // A worker change: to the same, and to event subscribers.
   void PublishWorker(const std::string& worker_id, Message message);
-  // A task event: to event subscribers.
-  void PublishTask(Message message);
+  // A task event or an allocation change: to event subscribers.
+  void PublishEvent(Message message);
 
   size_t clients() const;
   // Whether any client listens to `stream` now (a cheap check, to skip building

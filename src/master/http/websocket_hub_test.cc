@@ -39,7 +39,7 @@ TEST(WebSocketHubTest, RoutesBySubscription) {
   hub.PublishHeartbeat("w1", M("hb1"));
   hub.PublishHeartbeat("w2", M("hb2"));
   hub.PublishWorker("w1", M("worker1"));
-  hub.PublishTask(M("task"));
+  hub.PublishEvent(M("task"));
   EXPECT_EQ(all->received, (std::vector<std::string>{"snapshot", "hb1", "hb2", "worker1"}));
   EXPECT_EQ(one->received, (std::vector<std::string>{"hb2"}));
   EXPECT_EQ(events->received, (std::vector<std::string>{"worker1", "task"}));
