@@ -60,7 +60,9 @@ int Run(const Flags& flags) {
     threads.emplace_back([&, t] {
       for (int64_t round = 0; !stop; ++round) {
         for (int i = t; i < flags.workers && !stop; i += flags.threads) {
-          const auto due = start + round * kPeriod + kPeriod * i / flags.workers;
+          // Each worker at its own offset: one heartbeat every period / workers.
+          const auto due =
+              start + round * kPeriod + std::chrono::nanoseconds(kPeriod) * i / flags.workers;
           std::this_thread::sleep_until(due);
           (sim.Beat(i) ? acked : failed).fetch_add(1);
         }

@@ -221,6 +221,7 @@ export function startLive() {
     onMessage(msg) {
       if (msg.type === 'task' && msg.task) emit('task', msg);
       else if (msg.type === 'worker' && msg.worker) handleWorkerMessage(msg);
+      else if (msg.type === 'allocation' && msg.allocation) emit('allocation', msg.allocation);
     },
     onState(state, detail) {
       socketStates.set('events', { state, detail });

@@ -455,6 +455,19 @@ export async function startStub({ port = 0, workers = 3, tasks = 30, allocations
     },
     // Whether /allocations and /capacity answer (a master without them answers 404).
     setAllocationsApi(on) { allocApi = on; },
+    // Changes an allocation's state and announces it on /ws/events, as the master does.
+    setAllocationState(id, state, detail = '') {
+      const a = A.get(id);
+      if (!a) return null;
+      const from = a.state;
+      a.state = state;
+      a.events = [...a.events, { seq: String(a.events.length + 1), from_state: from, to_state: state, at_ms: String(Date.now()), detail }];
+      if (['released', 'expired', 'failed'].includes(state)) { a.ended_at_ms = String(Date.now()); a.slots = []; }
+      broadcast(wsEvents, { type: 'allocation', allocation: { ...a, events: [] } });
+      return a;
+    },
+    // The id of the allocation at `index` (newest first).
+    allocationIds() { return [...A.keys()]; },
     dropClients() {
       for (const c of [...wsTelemetry, ...wsEvents, ...[...wsWorker.values()].flatMap((x) => [...x])]) c.close(1001);
     },

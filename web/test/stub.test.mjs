@@ -57,7 +57,7 @@ test('dashboard against the stub master', async (t) => {
     await page.waitForFunction(() => document.querySelector('#worker-live')?.dataset.state === 'open');
     stub.removeWorker('worker-0004');
     await page.waitForFunction(() => /removed/.test(document.querySelector('.error-box:not([hidden])')?.textContent || ''));
-    assert.equal(await page.textContent('#worker-state'), 'removed');
+    await page.waitForFunction(() => document.querySelector('#worker-state')?.textContent === 'removed');
     // An unknown worker: a message, no crash.
     await page.goto(`${stub.url}/#/workers/no-such-worker`);
     await page.waitForFunction(() => /No worker no-such-worker/.test(document.querySelector('.error-box:not([hidden])')?.textContent || ''));
@@ -106,6 +106,17 @@ test('dashboard against the stub master', async (t) => {
     const slotLink = await page.getAttribute('#alloc-slots .slot-row a', 'href');
     assert.match(slotLink, /^#\/workers\/worker-/);
     await shot(page, 'stub-14-allocation');
+    // Live: a change announced on /ws/events shows at once, on the allocation's page and in
+    // the list (the pages poll only every few seconds).
+    const t0 = Date.now();
+    stub.setAllocationState(focused, 'releasing', 'release requested');
+    await page.waitForFunction(() => document.querySelector('#alloc-state-badge')?.textContent === 'releasing', null, { timeout: 2500 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#alloc-timeline li')].some((li) => li.dataset.to === 'releasing'), null, { timeout: 2500 });
+    await page.goto(`${stub.url}/#/allocations`);
+    await page.waitForSelector(`#allocs-list .alloc-row[data-allocation-id="${focused}"][data-state="releasing"]`);
+    stub.setAllocationState(focused, 'released', 'slots freed');
+    await page.waitForSelector(`#allocs-list .alloc-row[data-allocation-id="${focused}"][data-state="released"]`, { timeout: 2500 });
+    assert.ok(Date.now() - t0 < 4500, `live allocation changes took ${Date.now() - t0} ms`);
     // An unknown allocation.
     await page.goto(`${stub.url}/#/allocations/alloc-000000000000`);
     await page.waitForFunction(() => /No allocation alloc-000000000000/.test(document.querySelector('#alloc-error')?.textContent || ''));

@@ -1,13 +1,14 @@
 // Allocations (docs/allocations.md): the cluster's capacity and the list at #/allocations,
-// one allocation (slots, services, tasks, history) at #/allocations/<id>. Allocations have
-// no live stream: the pages poll. A master without the allocations API (404) gets a
-// message, not a broken page.
+// one allocation (slots, services, tasks, history) at #/allocations/<id>. The pages poll,
+// and change at once on the `allocation` messages of /ws/events when the master sends
+// them. A master without the allocations API (404) gets a message, not a broken page.
 
 import { api } from '../api.js';
+import * as store from '../store.js';
 import { VirtualList } from '../vlist.js';
 import {
   h, setText, num, RESOURCES, fmtCores, fmtMiB, fmtTime, fmtClock, fmtAgo, fmtDuration,
-  stateBadge, taskLink, workerLink, allocationLink, frameThrottle, setHashQuery,
+  stateBadge, taskLink, workerLink, allocationLink, frameThrottle, setHashQuery, throttle,
 } from '../util.js';
 import { capacityBar, errorBox, pageHeader } from './common.js';
 
@@ -68,8 +69,9 @@ function capacityCard() {
         body.hidden = false;
         for (const { r, bar } of allocated) bar.update(c.allocated && c.allocated[r.key], c.total && c.total[r.key], r.fmt);
         for (const { r, bar } of reserved) bar.update(c.reserved && c.reserved[r.key], c.total && c.total[r.key], r.fmt);
+        const active = num(c.active_allocations);
         setText(counts, `${num(c.workers_active)} of ${num(c.workers_total)} workers active · ` +
-          `${num(c.active_allocations)} active allocations · ${num(c.pending_allocations)} pending`);
+          `${active} active allocation${active === 1 ? '' : 's'} · ${num(c.pending_allocations)} pending`);
         const list = c.services || [];
         servicesWrap.hidden = list.length === 0;
         services.replaceChildren(...list.map((s) => h('tr', {},
@@ -230,12 +232,29 @@ export function mountAllocations(root, { query }) {
   }, 5000);
   // Relative times move on.
   const tick = setInterval(() => list.refresh(), 1000);
+  // A change from /ws/events: the allocation is updated in place (or added, newest
+  // first, or taken out when it no longer matches the filters).
+  const reloadCapacity = throttle(() => capacity.load(abort.signal), 1000);
+  const offs = [
+    store.on('allocation', (a) => {
+      if (unsupported || !a.allocation_id) return;
+      const at = all.findIndex((x) => x.allocation_id === a.allocation_id);
+      const matches = (!state || a.state === state) && (!job || a.job_id === job);
+      if (at >= 0 && matches) all[at] = a;
+      else if (at >= 0) all.splice(at, 1);
+      else if (matches) all = [a, ...all];
+      redraw();
+      reloadCapacity();
+    }),
+    store.on('resync', load),
+  ];
   return {
     unmount() {
       alive = false;
       abort.abort();
       clearInterval(timer);
       clearInterval(tick);
+      offs.forEach((off) => off());
       list.destroy();
     },
   };
@@ -358,6 +377,8 @@ export function mountAllocation(root, { params }) {
     if (!events.length) timeline.append(h('li', { class: 'muted' }, 'No history.'));
     const slotList = a.slots || [];
     setText(slotsTitle, `Slots (${slotList.length} of ${num(a.workers)})`);
+    // As tall as its rows, up to ten (the list scrolls beyond).
+    slotsEl.style.height = `${Math.min(10, Math.max(1, slotList.length)) * SLOT_ROW_HEIGHT + 2}px`;
     slots.setItems(slotList);
     slots.refresh();
     setText(slotsNote, slotList.length ? '' : a.state === 'pending' ? 'Not placed yet: the allocation waits for capacity.' : 'No slots held.');
@@ -404,11 +425,18 @@ export function mountAllocation(root, { params }) {
   };
   load();
   timer = setInterval(() => { if (!document.hidden) load(); }, 3000);
+  // A change from /ws/events: read it again (with its history).
+  const reload = throttle(load, 300);
+  const offs = [
+    store.on('allocation', (a) => { if (a.allocation_id === id) reload(); }),
+    store.on('resync', reload),
+  ];
   return {
     unmount() {
       alive = false;
       abort.abort();
       clearInterval(timer);
+      offs.forEach((off) => off());
       slots.destroy();
     },
   };
