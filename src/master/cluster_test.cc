@@ -226,6 +226,33 @@ TEST_F(ClusterTest, ACancelTheWorkerCannotHonourStillEndsTheTask) {
   EXPECT_EQ(Worker("w1").allocated, Resources{});
 }
 
+TEST_F(ClusterTest, LastHeartbeatsReachTheStoreInOneBatchEveryThirtySeconds) {
+  AddWorker("w1", 1000, kGiB);
+  AddWorker("w2", 1000, kGiB);
+  const int64_t joined = store_->GetWorker("w1")->last_heartbeat;
+  HeartbeatInput beat;
+  for (const char* id : {"w1", "w2"}) {
+    beat.worker_id = id;
+    clock_.Advance(std::chrono::seconds(10));
+    ASSERT_TRUE(cluster_->Heartbeat(beat).ok());
+  }
+  cluster_->CheckLiveness();
+  Settle();
+  EXPECT_EQ(store_->GetWorker("w1")->last_heartbeat, joined);  // not due yet
+  clock_.Advance(std::chrono::seconds(15));
+  for (const char* id : {"w1", "w2"}) {
+    beat.worker_id = id;
+    ASSERT_TRUE(cluster_->Heartbeat(beat).ok());
+  }
+  const uint64_t batches = store_->Stats().batches;
+  cluster_->CheckLiveness();
+  Settle();
+  for (const char* id : {"w1", "w2"}) {
+    EXPECT_EQ(store_->GetWorker(id)->last_heartbeat, Worker(id).record.last_heartbeat) << id;
+  }
+  EXPECT_EQ(store_->Stats().batches, batches + 1 + 2);  // one batch, then Settle's two barriers
+}
+
 TEST_F(ClusterTest, SilentWorkersGoInactiveThenTheirTasksAreLostOrRequeued) {
   AddWorker("w1", 2000, 4 * kGiB);
   AddWorker("w2", 2000, 4 * kGiB);
