@@ -2,11 +2,7 @@
 // alloc` verbs, a task run inside an allocation, a service started for it and reached on
 // its port, a master restart with the lease intact, release (twice), and a TTL that
 // expires.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -29,17 +25,11 @@ class AllocationsTest : public ClusterTest {
             "--service-idle-timeout", "0s", "--service-ports", "19100-19199"};
   }
 
+  // Whether something accepts connections at a "127.0.0.1:port" endpoint.
   static bool CanConnect(const std::string& endpoint) {
-    const size_t colon = endpoint.rfind(':');
-    if (colon == std::string::npos) return false;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(std::stoi(endpoint.substr(colon + 1))));
-    if (inet_pton(AF_INET, endpoint.substr(0, colon).c_str(), &address.sin_addr) != 1) return false;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    ::close(fd);
-    return ok;
+    constexpr std::string_view kLoopback = "127.0.0.1:";
+    if (endpoint.rfind(kLoopback, 0) != 0) return false;
+    return PortAcceptsConnections(std::atoi(endpoint.c_str() + kLoopback.size()));
   }
 
   std::optional<Json> Allocation(const std::string& id) { return CliJson({"alloc", "get", id}); }

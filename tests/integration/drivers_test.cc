@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 
+#include <fstream>
+
 #include "cluster.h"
 #include "common/strings.h"
 
@@ -259,6 +261,39 @@ TEST_F(DriversTest, DockerDriverPullsAnImageFromARegistry) {
   EXPECT_TRUE(WaitWorkerIdle("wdocker", seconds(10)));
 
   RunCommand({docker, "rmi", remote}, scratch, seconds(30));
+}
+
+// A service started for an allocation under the Docker driver is reached on the worker's
+// host at its port (the container's port is published there).
+TEST_F(DriversTest, DockerServiceOfAnAllocationIsReachedAtItsEndpoint) {
+  REQUIRE_DOCKER();
+  const std::string catalog = dir().Sub("services.json");
+  std::ofstream(catalog) << R"({"services": [{"name": "web", "docker_image": ")" << kTestImage
+                         << R"(", "command": "httpd -f -p $PORT", "cpu": 100, "memory": 32}]})";
+  ASSERT_TRUE(StartMaster({"--services-file", catalog, "--service-ports", "19300-19399",
+                           "--service-idle-timeout", "0s"}));
+  ASSERT_NE(StartRegisteredWorker("wdocker", "docker"), nullptr);
+  std::optional<Json> a = CliJson(Join({"alloc", "request", "job-docker", "-service", "web"},
+                                       Small()));
+  ASSERT_TRUE(a.has_value());
+  const std::string id = JStr(*a, "allocation_id");
+  std::string endpoint;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::optional<Json> got = CliJson({"alloc", "get", id});
+        if (!got || (*got)["endpoints"].empty()) return false;
+        endpoint = JStr((*got)["endpoints"][0], "endpoint");
+        return endpoint.rfind("127.0.0.1:", 0) == 0 &&
+               PortAcceptsConnections(std::atoi(endpoint.c_str() + 10));
+      },
+      seconds(60)))
+      << "endpoint " << endpoint;
+  EXPECT_EQ(endpoint, "127.0.0.1:19300");
+  ASSERT_EQ(Cli({"alloc", "release", id}).exit_code, 0);
+  std::optional<Json> cleanup = CliJson({"alloc", "cleanup"});
+  ASSERT_TRUE(cleanup.has_value());
+  EXPECT_EQ((*cleanup)["stopped_services"].size(), 1u) << cleanup->dump();
+  EXPECT_TRUE(WaitUntil([&] { return !PortAcceptsConnections(19300); }, seconds(30)));
 }
 
 }  // namespace

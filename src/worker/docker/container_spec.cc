@@ -84,6 +84,11 @@ absl::Status ValidateContainerSpec(const ContainerSpec& spec) {
   if (spec.command.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError("command: contains a NUL byte");
   }
+  for (int port : spec.published_ports) {
+    if (port < 1 || port > 65535) {
+      return absl::InvalidArgumentError(StrCat("published_ports: ", port, " is outside 1..65535"));
+    }
+  }
   for (const auto& [key, value] : spec.env) {
     if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
       return absl::InvalidArgumentError(
@@ -170,6 +175,17 @@ absl::StatusOr<nlohmann::json> BuildCreateContainerBody(const ContainerSpec& spe
     host["MemorySwap"] = bytes;  // the limit covers swap too: no swapping past it
   }
   if (!spec.network_mode.empty()) host["NetworkMode"] = spec.network_mode;
+  if (!spec.published_ports.empty() && spec.network_mode != "host" && spec.network_mode != "none") {
+    nlohmann::json exposed = nlohmann::json::object();
+    nlohmann::json bindings = nlohmann::json::object();
+    for (int port : spec.published_ports) {
+      const std::string key = StrCat(port, "/tcp");
+      exposed[key] = nlohmann::json::object();
+      bindings[key] = nlohmann::json::array({{{"HostPort", std::to_string(port)}}});
+    }
+    body["ExposedPorts"] = std::move(exposed);
+    host["PortBindings"] = std::move(bindings);
+  }
   if (!spec.gpus.empty()) {
     nlohmann::json request = nlohmann::json::object();
     request["Driver"] = spec.gpus.driver;

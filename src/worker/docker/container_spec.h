@@ -49,6 +49,9 @@ struct ContainerSpec {
   int64_t memory_mib = 0;  // 0: no memory limit
   GpuRequest gpus;
   std::string network_mode;  // "none", "host", ...; empty: the engine's default
+  // TCP ports published on the host at the same number (a service's port); ignored with
+  // network mode "host" or "none", where there is nothing to publish.
+  std::vector<int> published_ports;
   std::string working_dir;   // empty: the image's
   std::string user;          // empty: the image's
   bool tty = false;          // with a TTY, logs come raw, not multiplexed

@@ -131,5 +131,23 @@ TEST(ContainerSpecTest, ImageRefsAndIds) {
   }
 }
 
+TEST(ContainerSpecTest, PublishedPortsAreBoundOnTheHostAtTheSameNumber) {
+  ContainerSpec spec;
+  spec.task_id = "svc-1";
+  spec.image = "busybox:latest";
+  spec.published_ports = {9000};
+  absl::StatusOr<nlohmann::json> body = BuildCreateContainerBody(spec);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ((*body)["ExposedPorts"], nlohmann::json::parse(R"({"9000/tcp": {}})"));
+  EXPECT_EQ((*body)["HostConfig"]["PortBindings"],
+            nlohmann::json::parse(R"({"9000/tcp": [{"HostPort": "9000"}]})"));
+  spec.network_mode = "host";  // nothing to publish: the container is on the host already
+  body = BuildCreateContainerBody(spec);
+  ASSERT_TRUE(body.ok());
+  EXPECT_FALSE(body->contains("ExposedPorts"));
+  spec.published_ports = {70000};
+  EXPECT_TRUE(absl::IsInvalidArgument(BuildCreateContainerBody(spec).status()));
+}
+
 }  // namespace
 }  // namespace cloudai::worker::docker

@@ -117,6 +117,17 @@ absl::StatusOr<std::string> DockerDriver::Launch(Task& task) {
   c.memory_mib = spec.request.memory_mib;
   c.gpus.count = docker::GpusForMillis(spec.request.gpu_millis);
   c.network_mode = options_.network_mode;
+  // A service the master started for an allocation listens on $PORT: publish it on this
+  // host, where the master gives its endpoint (docs/allocations.md).
+  if (auto service = spec.env.find("CLOUDAI_SERVICE"), port = spec.env.find("PORT");
+      service != spec.env.end() && port != spec.env.end()) {
+    int number = 0;
+    const auto [end, ec] =
+        std::from_chars(port->second.data(), port->second.data() + port->second.size(), number);
+    if (ec == std::errc() && end == port->second.data() + port->second.size()) {
+      c.published_ports.push_back(number);
+    }
+  }
   if (spec.timeout_ms > 0) c.labels[std::string(kTimeoutLabel)] = StrCat(spec.timeout_ms);
   if (!options_.owner.empty()) c.labels[std::string(kOwnerLabel)] = options_.owner;
   absl::StatusOr<std::string> id = client_->CreateContainer(c);
