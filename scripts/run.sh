@@ -72,7 +72,7 @@ else
 fi
 cat >"$demo/services.json" <<JSON
 {"services": [{"name": "web", "docker_image": "$image", "command": "$web_command",
-               "cpu": 100, "memory": 64}]}
+               "cpu": 100, "memory": 256}]}
 JSON
 
 echo "=== starting the master on $master (state in $demo/state)"

@@ -20,7 +20,7 @@ class AllocationsTest : public ClusterTest {
     const std::string catalog = dir().Sub("services.json");
     std::ofstream(catalog)
         << R"({"services": [{"name": "web", "command": "exec python3 -m http.server $PORT --bind 127.0.0.1",)"
-        << R"( "cpu": 100, "memory": 64}]})";
+        << R"( "cpu": 100, "memory": 256}]})";
     return {"--services-file", catalog, "--allocation-sweep-interval", "1h",
             "--service-idle-timeout", "0s", "--service-ports", "19100-19199"};
   }

@@ -2,9 +2,6 @@
 // the official TypeScript SDK's client that check what CloudAI's server answers.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -17,88 +14,7 @@ export const TOOL_NAMES = [
   'get_task', 'get_task_logs', 'cancel_task', 'list_workers',
 ];
 
-// The environment for the processes under test, without the variables that would leak a
-// developer's setup into them (every CLOUDAI_* setting, GRPC_PORT, HTTP_PORT).
-export function cleanEnv() {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (k.startsWith('CLOUDAI_') || k === 'GRPC_PORT' || k === 'HTTP_PORT') delete env[k];
-  }
-  return env;
-}
-
-export async function waitFor(fn, { timeout = 15000, interval = 100, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// A child process whose output goes to a log file and is scanned for lines.
-export class Proc {
-  constructor(name, bin, args, { cwd, logPath, stdin = 'ignore' }) {
-    this.name = name;
-    this.logPath = logPath;
-    this.output = '';
-    this.exited = null;
-    this.log = fs.createWriteStream(logPath);
-    this.child = spawn(bin, args, { cwd, env: cleanEnv(), stdio: [stdin, 'pipe', 'pipe'] });
-    const take = (chunk) => {
-      this.output += chunk.toString();
-      this.log.write(chunk);
-    };
-    this.child.stdout.on('data', take);
-    this.child.stderr.on('data', take);
-    this.child.on('exit', (code, signal) => { this.exited = { code, signal }; });
-    this.child.on('error', (err) => { this.exited = { error: err.message }; this.output += `\n[spawn error] ${err.message}\n`; });
-    this.description = `${bin} ${args.join(' ')}`;
-  }
-
-  async waitForRegex(re, timeout, what) {
-    return waitFor(() => {
-      const m = this.output.match(re);
-      if (m) return m;
-      if (this.exited) throw new Error(`${this.name} exited (${JSON.stringify(this.exited)}) before printing ${what}`);
-      return null;
-    }, { timeout, what: `${this.name} to print ${what}` });
-  }
-
-  tail(lines = 40) {
-    return this.output.split('\n').slice(-lines).join('\n');
-  }
-
-  async stop() {
-    if (this.exited) return;
-    this.child.kill('SIGTERM');
-    const gone = await waitFor(() => this.exited, { timeout: 5000, what: `${this.name} to exit` }).catch(() => null);
-    if (!gone) this.child.kill('SIGKILL');
-    this.log.end();
-  }
-}
+export { cleanEnv, waitFor, sleep, freePort, Proc } from '../node/processes.mjs';
 
 // Calls a tool that must succeed; answers its structuredContent (the client has already
 // checked it against the tool's outputSchema, once listTools has been called).

@@ -10,11 +10,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TEST_DIR, launchBrowser, newPage, freePort, restClient, waitFor, dashboardStory, shot } from './lib.mjs';
+import { TEST_DIR, launchBrowser, newPage, freePort, restClient, waitFor, dashboardStory, shot, Proc } from './lib.mjs';
 
 const WEB_DIR = path.resolve(TEST_DIR, '..');
 
@@ -37,57 +36,6 @@ function webFiles(dir = WEB_DIR, prefix = '') {
 
 const MASTER_BIN = process.env.CLOUDAI_MASTER_BIN || '';
 const WORKER_BIN = process.env.CLOUDAI_WORKER_BIN || '';
-
-// Variables that would leak a developer's setup into the processes under test
-// (tests/integration/cluster.cc's list).
-const FOREIGN_ENV = ['CLOUDAI_MASTER', 'CLOUDAI_TOKEN', 'CLOUDAI_STATE_DIR', 'CLOUDAI_STORE',
-  'CLOUDAI_MASTER_ID', 'CLOUDAI_ADVERTISE_ADDRESS', 'CLOUDAI_SCHEDULER', 'CLOUDAI_INACTIVITY_TIMEOUT',
-  'CLOUDAI_LOST_GRACE', 'CLOUDAI_QUEUE_INTERVAL', 'CLOUDAI_MAX_LOG_BYTES', 'GRPC_PORT', 'HTTP_PORT',
-  'CLOUDAI_HTTP_ALLOWED_ORIGINS'];
-
-// A child process whose output goes to a log file and is scanned for lines.
-class Proc {
-  constructor(name, bin, args, { cwd, logPath }) {
-    this.name = name;
-    this.logPath = logPath;
-    this.output = '';
-    this.exited = null;
-    const env = { ...process.env };
-    for (const k of FOREIGN_ENV) delete env[k];
-    this.log = fs.createWriteStream(logPath);
-    this.child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const take = (chunk) => {
-      this.output += chunk.toString();
-      this.log.write(chunk);
-    };
-    this.child.stdout.on('data', take);
-    this.child.stderr.on('data', take);
-    this.child.on('exit', (code, signal) => { this.exited = { code, signal }; });
-    this.child.on('error', (err) => { this.exited = { error: err.message }; this.output += `\n[spawn error] ${err.message}\n`; });
-    this.description = `${bin} ${args.join(' ')}`;
-  }
-
-  async waitForRegex(re, timeout, what) {
-    return waitFor(() => {
-      const m = this.output.match(re);
-      if (m) return m;
-      if (this.exited) throw new Error(`${this.name} exited (${JSON.stringify(this.exited)}) before printing ${what}`);
-      return null;
-    }, { timeout, what: `${this.name} to print ${what}` });
-  }
-
-  tail(lines = 40) {
-    return this.output.split('\n').slice(-lines).join('\n');
-  }
-
-  async stop() {
-    if (this.exited) return;
-    this.child.kill('SIGTERM');
-    const gone = await waitFor(() => this.exited, { timeout: 5000, what: `${this.name} to exit` }).catch(() => null);
-    if (!gone) this.child.kill('SIGKILL');
-    this.log.end();
-  }
-}
 
 test('dashboard end to end with a real master and worker', { skip: !MASTER_BIN || !WORKER_BIN ? 'set CLOUDAI_MASTER_BIN and CLOUDAI_WORKER_BIN (web/test/run.sh MASTER WORKER)' : false }, async (t) => {
   for (const bin of [MASTER_BIN, WORKER_BIN]) assert.ok(fs.existsSync(bin), `no binary at ${bin}`);

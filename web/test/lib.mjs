@@ -2,9 +2,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, Proc, waitFor } from '../../tests/node/processes.mjs';
+
+export { freePort, Proc, waitFor };
 
 export const TEST_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -62,21 +64,6 @@ export async function login(page, baseUrl, token) {
   await page.waitForFunction(() => document.querySelector('#conn')?.dataset.state === 'open', null, { timeout: 15000 });
 }
 
-export async function waitFor(fn, { timeout = 15000, interval = 100, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, interval));
-  }
-}
-
 export function restClient(baseUrl, token) {
   return async (method, p, body) => {
     const res = await fetch(`${baseUrl}/api/v1${p}`, {
@@ -95,18 +82,6 @@ export function restClient(baseUrl, token) {
     }
     return json;
   };
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // The end-to-end story, the same against the stub and the real master: a worker joins
