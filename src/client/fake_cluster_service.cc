@@ -131,27 +131,22 @@ grpc::Status FakeClusterService::SubmitTask(grpc::ServerContext* context,
                                             const v1::SubmitTaskRequest* request,
                                             v1::TaskStatus* response) {
   if (grpc::Status s = Record("SubmitTask", context, *request); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (grpc::Status s = CheckTaskAllocationLocked(request->task()); !s.ok()) return s;
-  *response = task_;
-  if (!request->task().allocation_id().empty()) {
-    response->mutable_task()->set_allocation_id(request->task().allocation_id());
-  }
-  RecordTaskLocked(request->task(), *response);
-  return grpc::Status::OK;
+  return AnswerTask(request->task(), response);
 }
 
 grpc::Status FakeClusterService::AssignTask(grpc::ServerContext* context,
                                             const v1::SubmitTaskRequest* request,
                                             v1::TaskStatus* response) {
   if (grpc::Status s = Record("AssignTask", context, *request); !s.ok()) return s;
+  return AnswerTask(request->task(), response);
+}
+
+grpc::Status FakeClusterService::AnswerTask(const v1::Task& task, v1::TaskStatus* response) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (grpc::Status s = CheckTaskAllocationLocked(request->task()); !s.ok()) return s;
+  if (grpc::Status s = CheckTaskAllocationLocked(task); !s.ok()) return s;
   *response = task_;
-  if (!request->task().allocation_id().empty()) {
-    response->mutable_task()->set_allocation_id(request->task().allocation_id());
-  }
-  RecordTaskLocked(request->task(), *response);
+  if (!task.allocation_id().empty()) response->mutable_task()->set_allocation_id(task.allocation_id());
+  RecordTaskLocked(task, *response);
   return grpc::Status::OK;
 }
 

@@ -134,6 +134,8 @@ class FakeClusterService final : public v1::ClusterService::Service {
                            const std::string& reason);
   grpc::Status CheckTaskAllocationLocked(const v1::Task& task);
   void RecordTaskLocked(const v1::Task& task, const v1::TaskStatus& reply);
+  // SubmitTask's and AssignTask's answer: the canned task, in its allocation if it names one.
+  grpc::Status AnswerTask(const v1::Task& task, v1::TaskStatus* response);
 
   const std::string token_;
   mutable std::mutex mu_;

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Proc, callError, callOk, callUnknownTool, checkToolList, freePort, sleep, waitFor } from './lib.mjs';
+import { Proc, callError, callOk, callUnknownTool, checkToolList, freePort, masterArgs, sleep, waitFor, waitForMaster } from './lib.mjs';
 
 const MASTER_BIN = process.env.CLOUDAI_MASTER_BIN || '';
 const WORKER_BIN = process.env.CLOUDAI_WORKER_BIN || '';
@@ -188,13 +188,7 @@ test('an agent session over stdio and over Streamable HTTP against a real cluste
   });
 
   const master = new Proc('master', MASTER_BIN, [
-    '--grpc-port', `127.0.0.1:${grpcPort}`,
-    '--http-port', `127.0.0.1:${httpPort}`,
-    '--advertise-address', `127.0.0.1:${grpcPort}`,
-    '--state-dir', stateDir,
-    '--inactivity-timeout', '5s',
-    '--lost-grace', '10s',
-    '--queue-interval', '1s',
+    ...masterArgs({ grpcPort, httpPort, stateDir }),
     '--allocation-sweep-interval', '1h',
   ], { cwd: dir, logPath: path.join(dir, 'master.log') });
   procs.push(master);
@@ -203,14 +197,7 @@ test('an agent session over stdio and over Streamable HTTP against a real cluste
   let token = '';
 
   await step('the master starts', async () => {
-    await master.waitForRegex(/serving gRPC on/, 20000, '"serving gRPC on"');
-    token = await waitFor(() => {
-      try { return fs.readFileSync(tokenFile, 'utf8').trim(); } catch { return ''; }
-    }, { timeout: 5000, what: 'the admin token' });
-    await waitFor(async () => {
-      const res = await fetch(`${baseUrl}/api/v1/workers`, { headers: { Authorization: `Bearer ${token}` } });
-      return res.ok;
-    }, { timeout: 20000, what: `the master's HTTP server on ${baseUrl}` });
+    token = await waitForMaster(master, stateDir, baseUrl);
   });
 
   const workerId = 'mcp-w1';

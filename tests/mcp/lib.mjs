@@ -14,7 +14,7 @@ export const TOOL_NAMES = [
   'get_task', 'get_task_logs', 'cancel_task', 'list_workers',
 ];
 
-export { cleanEnv, waitFor, sleep, freePort, Proc } from '../node/processes.mjs';
+export { cleanEnv, waitFor, sleep, freePort, masterArgs, Proc, waitForMaster } from '../node/processes.mjs';
 
 // Calls a tool that must succeed; answers its structuredContent (the client has already
 // checked it against the tool's outputSchema, once listTools has been called).

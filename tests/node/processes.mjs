@@ -90,3 +90,30 @@ export class Proc {
     this.log.end();
   }
 }
+
+// The flags both real-cluster node tests start cloudai-master with (short timings).
+export function masterArgs({ grpcPort, httpPort, stateDir }) {
+  return [
+    '--grpc-port', `127.0.0.1:${grpcPort}`,
+    '--http-port', `127.0.0.1:${httpPort}`,
+    '--advertise-address', `127.0.0.1:${grpcPort}`,
+    '--state-dir', stateDir,
+    '--inactivity-timeout', '5s',
+    '--lost-grace', '10s',
+    '--queue-interval', '1s',
+  ];
+}
+
+// Waits until `master` (a Proc) serves gRPC, has written its admin token to `stateDir`
+// and answers GET /api/v1/workers on `baseUrl`; answers the token.
+export async function waitForMaster(master, stateDir, baseUrl) {
+  await master.waitForRegex(/serving gRPC on/, 20000, '"serving gRPC on"');
+  const token = await waitFor(() => {
+    try { return fs.readFileSync(`${stateDir}/admin.token`, 'utf8').trim(); } catch { return ''; }
+  }, { timeout: 5000, what: 'the admin token' });
+  await waitFor(async () => {
+    const res = await fetch(`${baseUrl}/api/v1/workers`, { headers: { Authorization: `Bearer ${token}` } });
+    return res.ok;
+  }, { timeout: 20000, what: `the master's HTTP server on ${baseUrl}` });
+  return token;
+}

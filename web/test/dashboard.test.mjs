@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TEST_DIR, launchBrowser, newPage, freePort, restClient, waitFor, dashboardStory, shot, Proc } from './lib.mjs';
+import { masterArgs, waitForMaster } from '../../tests/node/processes.mjs';
 
 const WEB_DIR = path.resolve(TEST_DIR, '..');
 
@@ -73,30 +74,14 @@ test('dashboard end to end with a real master and worker', { skip: !MASTER_BIN |
     }
   });
 
-  const master = new Proc('master', MASTER_BIN, [
-    '--grpc-port', `127.0.0.1:${grpcPort}`,
-    '--http-port', `127.0.0.1:${httpPort}`,
-    '--advertise-address', `127.0.0.1:${grpcPort}`,
-    '--state-dir', stateDir,
-    '--inactivity-timeout', '5s',
-    '--lost-grace', '10s',
-    '--queue-interval', '1s',
-  ], { cwd: dir, logPath: path.join(dir, 'master.log') });
+  const master = new Proc('master', MASTER_BIN, masterArgs({ grpcPort, httpPort, stateDir }),
+    { cwd: dir, logPath: path.join(dir, 'master.log') });
   procs.push(master);
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   let token = '';
 
   await step('the master starts and serves HTTP with the dashboard', async () => {
-    await master.waitForRegex(/serving gRPC on/, 20000, '"serving gRPC on"');
-    token = await waitFor(() => {
-      try { return fs.readFileSync(path.join(stateDir, 'admin.token'), 'utf8').trim(); } catch { return ''; }
-    }, { timeout: 5000, what: 'the admin token' });
-    // The HTTP side: its banner, or an answer on the port.
-    await waitFor(async () => {
-      if (/serving HTTP on/.test(master.output)) return true;
-      const res = await fetch(`${baseUrl}/api/v1/workers`, { headers: { Authorization: `Bearer ${token}` } });
-      return res.ok;
-    }, { timeout: 20000, what: `the master's HTTP server on ${baseUrl} ("serving HTTP on" or GET /api/v1/workers)` });
+    token = await waitForMaster(master, stateDir, baseUrl);
     const index = await (await fetch(`${baseUrl}/`)).text();
     assert.match(index, /CloudAI dashboard/, 'GET / serves web/index.html (not the placeholder page)');
     const js = await fetch(`${baseUrl}/static/app.js`);
