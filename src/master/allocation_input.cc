@@ -24,6 +24,14 @@ std::string CatalogNames(const std::map<std::string, ServiceDefinition, std::les
 
 }  // namespace
 
+absl::Status ValidateAllocationId(std::string_view id, std::string_view field) {
+  if (absl::Status s = ValidateName(id, 64, field); !s.ok()) return s;
+  if (id.rfind(kAllocationIdPrefix, 0) != 0) {
+    return Invalid(field, StrCat("\"", id, "\" is not an allocation id (alloc- and 12 hex digits)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<store::AllocationRecord> ValidateAllocationAsk(const AllocationAsk& ask,
                                                               const AllocationSettings& settings) {
   store::AllocationRecord record;

@@ -60,6 +60,10 @@ struct AllocationAsk {
   bool wait = true;
 };
 
+// An allocation id as a client names one: "alloc-" and a name (ValidateName's rules, at
+// most 64 characters). INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateAllocationId(std::string_view id, std::string_view field);
+
 // Checks `ask` and fills in the defaults: a record in state pending with job_id,
 // priority, workers, per_worker, services (duplicates dropped), metadata, wait and
 // ttl_ms set; ids and times are left to the caller. INVALID_ARGUMENT naming the field

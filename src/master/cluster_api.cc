@@ -21,12 +21,7 @@ absl::Status CheckTaskId(const std::string& id) {
 }
 
 absl::Status CheckAllocationId(const std::string& id) {
-  if (absl::Status s = ValidateName(id, 64, "allocation_id"); !s.ok()) return s;
-  if (id.rfind(kAllocationIdPrefix, 0) != 0) {
-    return absl::InvalidArgumentError(
-        StrCat("allocation_id: \"", id, "\" is not an allocation id (alloc- and 12 hex digits)"));
-  }
-  return absl::OkStatus();
+  return ValidateAllocationId(id, "allocation_id");
 }
 
 absl::Status CheckWorkerId(const std::string& id) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/strings.h"
+#include "master/allocation_input.h"
 
 namespace cloudai::master {
 namespace {
@@ -94,12 +95,8 @@ absl::Status ValidateTaskInput(const store::TaskRecord& task) {
     }
   }
   if (!task.allocation_id.empty()) {
-    if (absl::Status s = ValidateName(task.allocation_id, 64, "task.allocation_id"); !s.ok()) {
+    if (absl::Status s = ValidateAllocationId(task.allocation_id, "task.allocation_id"); !s.ok()) {
       return s;
-    }
-    if (task.allocation_id.rfind("alloc-", 0) != 0) {
-      return Invalid("task.allocation_id",
-                     StrCat("\"", task.allocation_id, "\" is not an allocation id (alloc-...)"));
     }
   }
   if (!task.user_id.empty()) {
