@@ -72,7 +72,10 @@ absl::StatusOr<std::unique_ptr<TaskCgroup>> CgroupHost::Create(const std::string
                                                                const Resources& request) const {
   std::vector<std::string> dirs;
   for (const std::string& parent : parents_) {
-    const std::string dir = StrCat(parent, "/", task_id);
+    // The worker's pid in the name: two workers on one machine (two clusters, or tests
+    // running side by side) may run tasks with the same id, and a task's cgroup is killed
+    // whole when it ends.
+    const std::string dir = StrCat(parent, "/", task_id, ".", ::getpid());
     if (!MakeDir(dir)) {
       return absl::UnavailableError(StrCat("cannot create ", dir, ": ", std::strerror(errno)));
     }

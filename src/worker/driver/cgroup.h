@@ -49,8 +49,8 @@ class CgroupHost {
 
   // "v2" or "v1".
   std::string_view version() const { return v2_ ? "v2" : "v1"; }
-  // Creates the task's cgroup with limits from `request` (cpu millicores, memory MiB;
-  // 0 = no limit).
+  // Creates the task's cgroup, `<parent>/<task_id>.<this process's pid>`, with limits from
+  // `request` (cpu millicores, memory MiB; 0 = no limit).
   absl::StatusOr<std::unique_ptr<TaskCgroup>> Create(const std::string& task_id,
                                                      const Resources& request) const;
 
