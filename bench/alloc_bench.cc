@@ -39,9 +39,10 @@ struct Flags {
 double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 int Run(const Flags& flags) {
+  SimulatedWorkerEndpoint endpoint;
   BenchCluster cluster("alloc", "exec", flags.keep);
   cluster.StartMaster();
-  std::unique_ptr<Simulator> sim = JoinSimulatedWorkers(cluster, flags.workers);
+  std::unique_ptr<Simulator> sim = JoinSimulatedWorkers(cluster, endpoint, flags.workers);
 
   // The workers keep heartbeating (every 5 s) so that none goes inactive meanwhile.
   std::atomic<bool> stop_beats{false};

@@ -14,12 +14,14 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
 #include "bench_cluster.h"
 #include "cloudai/v1/cluster.grpc.pb.h"
 #include "common/strings.h"
+#include "worker/agent/heartbeat_stream.h"
 
 namespace cloudai::bench {
 
@@ -37,13 +39,27 @@ inline double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// The master's worker-facing service: here the simulated workers are.
+// How simulated workers send heartbeats: on one long-lived stream each, as the CloudAI
+// worker does (StreamHeartbeats), or one unary call each (SendHeartbeat, for older workers).
+enum class Transport { kStream, kUnary };
+
+inline const char* TransportName(Transport transport) {
+  return transport == Transport::kStream ? "stream" : "unary";
+}
+
+// The master's worker-facing service: here the simulated workers are. They share
+// `connections` connections to the master (real workers have one each; the master's work
+// per heartbeat does not depend on how many it reads from).
 class Simulator {
  public:
-  Simulator(const std::string& address, int workers) : workers_(workers) {
-    grpc::ChannelArguments args;
-    stub_ = v1::MasterService::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  Simulator(const std::string& address, int workers, int connections = 16)
+      : workers_(workers), streams_(workers) {
+    for (int c = 0; c < connections; ++c) {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+      stubs_.push_back(v1::MasterService::NewStub(
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+    }
   }
   static std::string Id(int i) { return StrCat("sim-", i); }
 
@@ -58,16 +74,31 @@ class Simulator {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::RegisterAck ack;
-    grpc::Status s = stub_->RegisterWorker(&context, info, &ack);
+    grpc::Status s = Stub(i).RegisterWorker(&context, info, &ack);
     if (!s.ok() || !ack.success()) Die("join " + Id(i) + ": " + s.error_message() + ack.message());
   }
 
-  // Worker i's heartbeat with a real-sized payload (four usage figures, two running tasks);
-  // true when acknowledged.
+  // Worker i's heartbeat with a real-sized payload, on its heartbeat stream, as the CloudAI
+  // worker sends it; true when acknowledged. One thread at a time per worker.
   bool Beat(int i) { return Beat(i, 12.5 + i % 50); }
   // The same with the CPU usage given (the master passes it on to telemetry clients as is,
   // when within [0, 100]).
   bool Beat(int i, double cpu_usage) {
+    std::unique_ptr<worker::HeartbeatStream>& stream = streams_[i];
+    if (stream == nullptr || stream->broken()) {
+      stream = std::make_unique<worker::HeartbeatStream>(Stub(i));
+    }
+    v1::HeartbeatAck ack;
+    return stream
+               ->Exchange(Heartbeat(i, cpu_usage), &ack,
+                          std::chrono::system_clock::now() + std::chrono::seconds(10))
+               .ok() &&
+           ack.success();
+  }
+
+  // Worker i's heartbeat message: four usage figures and two running tasks.
+  v1::Heartbeat Heartbeat(int i) const { return Heartbeat(i, 12.5 + i % 50); }
+  v1::Heartbeat Heartbeat(int i, double cpu_usage) const {
     v1::Heartbeat beat;
     beat.set_worker_id(Id(i));
     beat.set_cpu_usage(cpu_usage);
@@ -81,26 +112,56 @@ class Simulator {
       task->set_started_at_ms(WallMs() - 60'000);
     }
     beat.set_sent_at_ms(WallMs());
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::HeartbeatAck ack;
-    return stub_->SendHeartbeat(&context, beat, &ack).ok() && ack.success();
+    return beat;
   }
 
   int workers() const { return workers_; }
+  // The connection worker i uses.
+  v1::MasterService::Stub& Stub(int i) { return *stubs_[i % stubs_.size()]; }
 
  private:
+
   const int workers_;
-  std::unique_ptr<v1::MasterService::Stub> stub_;
+  std::vector<std::unique_ptr<v1::MasterService::Stub>> stubs_;
+  std::vector<std::unique_ptr<worker::HeartbeatStream>> streams_;
+};
+
+// The workers' own endpoint (WorkerService), one for all of them: it accepts the master's
+// MasterRegister announcements, as a running worker does, and nothing else. (At an address
+// that refused connections, the master's announcements to 10,000 workers would fail one by
+// one for minutes, each with a retry, and the benchmark would measure that too.)
+class SimulatedWorkerEndpoint final : public v1::WorkerService::Service {
+ public:
+  SimulatedWorkerEndpoint() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) Die("cannot start the simulated workers' endpoint");
+  }
+  ~SimulatedWorkerEndpoint() override {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  std::string address() const { return StrCat("127.0.0.1:", port_); }
+
+  grpc::Status MasterRegister(grpc::ServerContext*, const v1::MasterInfo*,
+                              v1::RegisterAck* ack) override {
+    ack->set_success(true);
+    return grpc::Status::OK;
+  }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
 };
 
 // Pre-registers `workers` simulated workers on `cluster`'s master and has each join with its
-// capacity. They are registered at one address that refuses connections: the master's
-// announcements fail fast there, as they would for a machine that is down.
-inline std::unique_ptr<Simulator> JoinSimulatedWorkers(BenchCluster& cluster, int workers) {
-  const std::string nowhere = StrCat("127.0.0.1:", FreePort());
-  for (int i = 0; i < workers; ++i) cluster.Register(Simulator::Id(i), nowhere);
-  auto sim = std::make_unique<Simulator>(cluster.address(), workers);
+// capacity; they are reached at `endpoint`.
+inline std::unique_ptr<Simulator> JoinSimulatedWorkers(BenchCluster& cluster,
+                                                       const SimulatedWorkerEndpoint& endpoint,
+                                                       int workers, int connections = 16) {
+  for (int i = 0; i < workers; ++i) cluster.Register(Simulator::Id(i), endpoint.address());
+  auto sim = std::make_unique<Simulator>(cluster.address(), workers, connections);
   for (int i = 0; i < workers; ++i) sim->Join(i);
   return sim;
 }

@@ -2,15 +2,20 @@
 //
 // Starts a real master, registers N simulated workers (default 10,000) and, from this one
 // process, makes each of them join and heartbeat every 5 s with a real-sized payload
-// (usage figures and two running tasks), spread evenly over the period, for --seconds.
-// Prints
+// (usage figures and two running tasks), spread evenly over the period. The heartbeats go
+// first on one long-lived stream per worker (StreamHeartbeats, as the CloudAI worker sends
+// them), for --seconds, then as one unary call each (SendHeartbeat, as older workers send
+// them), for --seconds more, without a pause. Prints, for each in turn (prefix `unary_` for
+// the second):
 //   heartbeats_per_s=<acknowledged heartbeats per second over the measured window>
 //   master_cpu_percent=<the master's CPU time over the window, in % of one core>
+// and then
 //   idle_master_cpu_percent=<the same master with every worker registered, before any
 //                            heartbeat: the baseline measured in the same run>
 //   inactive_workers=<workers the master shows inactive at the end (should be 0)>
 //
-//   cloudai-bench-telemetry [--workers 10000] [--seconds 30] [--threads 8] [--keep]
+//   cloudai-bench-telemetry [--workers 10000] [--seconds 30] [--connections 16]
+//                           [--stream-only] [--keep]
 #include <sys/types.h>
 
 #include <atomic>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "bench_cluster.h"
+#include "heartbeat_load.h"
 #include "simulated_workers.h"
 
 namespace cloudai::bench {
@@ -29,57 +35,68 @@ namespace {
 struct Flags {
   int workers = 10000;
   int seconds = 30;
-  int threads = 8;
+  int connections = 16;
+  bool stream_only = false;
   bool keep = false;
 };
 
+constexpr auto kPeriod = std::chrono::seconds(5);
+
+struct Phase {
+  double heartbeats_per_s = 0;
+  double master_cpu_percent = 0;
+  int64_t failed = 0;
+};
+
+// Every worker heartbeats every kPeriod over `transport`, each at its own offset within the
+// period; measured after the first period, for the rest of the phase.
+Phase Heartbeat(const Flags& flags, Simulator& sim, pid_t master, Transport transport) {
+  HeartbeatLoad load(sim, transport);
+  const auto start = SteadyClock::now();
+  load.Start(start, kPeriod);
+  std::this_thread::sleep_until(start + kPeriod);
+  const int64_t acked0 = load.counts().acked;
+  const double cpu0 = CpuSeconds(master);
+  const auto t0 = SteadyClock::now();
+  std::this_thread::sleep_until(start + std::chrono::seconds(flags.seconds));
+  const double window = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  Phase phase;
+  phase.master_cpu_percent = 100 * (CpuSeconds(master) - cpu0) / window;
+  phase.heartbeats_per_s = static_cast<double>(load.counts().acked - acked0) / window;
+  load.Stop();
+  phase.failed = load.counts().failed;
+  return phase;
+}
+
 int Run(const Flags& flags) {
+  SimulatedWorkerEndpoint endpoint;
   BenchCluster cluster("telemetry", "exec", flags.keep);
   cluster.StartMaster();
   const pid_t master = cluster.master()->pid();
-  std::unique_ptr<Simulator> joined = JoinSimulatedWorkers(cluster, flags.workers);
+  std::unique_ptr<Simulator> joined =
+      JoinSimulatedWorkers(cluster, endpoint, flags.workers, flags.connections);
   Simulator& sim = *joined;
 
   // Baseline: the master with every worker registered, before any heartbeat.
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  double cpu0 = CpuSeconds(master);
-  auto t0 = SteadyClock::now();
+  const double cpu0 = CpuSeconds(master);
+  const auto t0 = SteadyClock::now();
   std::this_thread::sleep_for(std::chrono::seconds(5));
   const double idle_percent =
       100 * (CpuSeconds(master) - cpu0) /
       std::chrono::duration<double>(SteadyClock::now() - t0).count();
 
-  // Each thread owns an equal share of the workers and sends each one's heartbeat at its
-  // own offset within the 5 s period.
-  constexpr auto kPeriod = std::chrono::seconds(5);
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> acked{0}, failed{0};
-  std::vector<std::thread> threads;
-  const auto start = SteadyClock::now();
-  for (int t = 0; t < flags.threads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int64_t round = 0; !stop; ++round) {
-        for (int i = t; i < flags.workers && !stop; i += flags.threads) {
-          // Each worker at its own offset: one heartbeat every period / workers.
-          const auto due =
-              start + round * kPeriod + std::chrono::nanoseconds(kPeriod) * i / flags.workers;
-          std::this_thread::sleep_until(due);
-          (sim.Beat(i) ? acked : failed).fetch_add(1);
-        }
-      }
-    });
+  std::cout << std::fixed << std::setprecision(1) << "workers=" << flags.workers << std::endl;
+  int64_t failed = 0;
+  for (Transport transport : {Transport::kStream, Transport::kUnary}) {
+    if (transport == Transport::kUnary && flags.stream_only) break;
+    const Phase phase = Heartbeat(flags, sim, master, transport);
+    const std::string prefix = transport == Transport::kStream ? "" : "unary_";
+    std::cout << prefix << "heartbeats_per_s=" << phase.heartbeats_per_s << "\n"
+              << prefix << "heartbeats_failed=" << phase.failed << "\n"
+              << prefix << "master_cpu_percent=" << phase.master_cpu_percent << std::endl;
+    failed += phase.failed;
   }
-  // Measure after one whole period, for the rest of the run.
-  std::this_thread::sleep_until(start + kPeriod);
-  const int64_t acked0 = acked.load();
-  cpu0 = CpuSeconds(master);
-  t0 = SteadyClock::now();
-  std::this_thread::sleep_until(start + std::chrono::seconds(flags.seconds));
-  const double window = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  const double busy_percent = 100 * (CpuSeconds(master) - cpu0) / window;
-  const double rate = static_cast<double>(acked.load() - acked0) / window;
-  stop = true;
-  for (auto& th : threads) th.join();
 
   grpc::ClientContext context;
   cluster.Prepare(context, 60);
@@ -87,12 +104,9 @@ int Run(const Flags& flags) {
   if (!cluster.stub().ListWorkers(&context, {}, &response).ok()) Die("list workers failed");
   int inactive = 0;
   for (const auto& w : response.workers()) inactive += !w.is_active();
-  std::cout << std::fixed << std::setprecision(1) << "workers=" << flags.workers
-            << "\nheartbeats_per_s=" << rate << "\nheartbeats_failed=" << failed.load()
-            << "\nmaster_cpu_percent=" << busy_percent
-            << "\nidle_master_cpu_percent=" << idle_percent << "\ninactive_workers=" << inactive
+  std::cout << "idle_master_cpu_percent=" << idle_percent << "\ninactive_workers=" << inactive
             << std::endl;
-  return inactive == 0 && failed.load() == 0 ? 0 : 1;
+  return inactive == 0 && failed == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -104,11 +118,14 @@ int main(int argc, char** argv) {
       argc, argv,
       {.ints = {{"--workers", &flags.workers},
                 {"--seconds", &flags.seconds},
-                {"--threads", &flags.threads}},
-       .switches = {{"--keep", &flags.keep}}},
-      "cloudai-bench-telemetry [--workers N] [--seconds S] [--threads T] [--keep]");
-  if (flags.workers <= 0 || flags.threads <= 0 || flags.seconds < 10) {
-    std::cerr << "cloudai-bench-telemetry: --workers and --threads must be positive, --seconds "
+                {"--connections", &flags.connections}},
+       .texts = {},
+       .switches = {{"--stream-only", &flags.stream_only}, {"--keep", &flags.keep}}},
+      "cloudai-bench-telemetry [--workers N] [--seconds S] [--connections C] "
+      "[--stream-only] [--keep]");
+  if (flags.workers <= 0 || flags.connections <= 0 || flags.seconds < 10) {
+    std::cerr << "cloudai-bench-telemetry: --workers and --connections must be positive, "
+                 "--seconds "
                  "at least 10\n";
     return 2;
   }

@@ -485,10 +485,11 @@ int Run(const Flags& flags) {
   SendTimes sends(flags.workers);
   Clients clients(sends, flags);
 
+  SimulatedWorkerEndpoint endpoint;
   BenchCluster cluster("ws", "exec", flags.keep);
   cluster.StartMaster();
   const pid_t master = cluster.master()->pid();
-  std::unique_ptr<Simulator> joined = JoinSimulatedWorkers(cluster, flags.workers);
+  std::unique_ptr<Simulator> joined = JoinSimulatedWorkers(cluster, endpoint, flags.workers);
   Simulator& sim = *joined;
   clients.Start(cluster.http_port(),
                 StrCat("/ws/telemetry?token=", PercentEncode(cluster.token())));

@@ -100,6 +100,7 @@ absl::Status Cluster::Load() {
     }
     worker->record = record;
     worker->joined = !record.driver.empty();
+    joined_workers_ += worker->joined;
     worker->last_seen = now;
     worker->last_persisted = now;
     workers_.emplace(record.worker_id, std::move(worker));
@@ -301,11 +302,7 @@ void Cluster::MarkDirtyLocked() {
 }
 
 bool Cluster::AllJoinedLocked() const {
-  if (workers_.empty()) return false;
-  for (const auto& [id, worker] : workers_) {
-    if (!worker->joined) return false;
-  }
-  return true;
+  return !workers_.empty() && joined_workers_ == workers_.size();
 }
 
 absl::Status Cluster::QueueLocked(TaskEntry& task) {
@@ -571,6 +568,7 @@ absl::Status Cluster::UnregisterWorker(const std::string& worker_id) {
   }
   NoteWorkerLocked(*it->second, true);
   (void)view_.RemoveWorker(worker_id);
+  joined_workers_ -= it->second->joined;
   workers_.erase(it);
   st::Batch batch;
   batch.DeleteWorker(worker_id);
@@ -620,6 +618,7 @@ absl::Status Cluster::WorkerJoined(const WorkerJoin& join) {
   worker.record.last_heartbeat = now_ms;
   worker.record.updated_at = now_ms;
   worker.record.is_active = true;
+  joined_workers_ += !worker.joined;
   worker.joined = true;
   worker.last_seen = clock_.Now();
   worker.last_persisted = worker.last_seen;

@@ -391,6 +391,7 @@ class Cluster {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;  // a task became final; scheduling wanted
   std::map<std::string, std::unique_ptr<WorkerEntry>, std::less<>> workers_;
+  size_t joined_workers_ = 0;  // workers_ whose `joined` is set
   std::unordered_map<std::string, std::unique_ptr<TaskEntry>> tasks_;  // unfinished only
   scheduler::ClusterView view_;
   scheduler::TaskQueue queue_;

@@ -28,6 +28,7 @@
 #include "master/config.h"
 #include "master/grpc_worker_gateway.h"
 #include "master/http/http_frontend.h"
+#include "master/heartbeat_loop.h"
 #include "master/master_service.h"
 #include "store/store.h"
 
@@ -134,14 +135,18 @@ int Run(int argc, char** argv) {
   builder.SetMaxSendMessageSize(80 << 20);
   builder.RegisterService(&master_service);
   builder.RegisterService(&cluster_service);
+  HeartbeatLoop heartbeats(master_service, builder.AddCompletionQueue());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     return Fail(StrCat("cannot listen on ", config->grpc_listen,
                        " (in use, or not an address of this machine); set GRPC_PORT or --grpc-port"));
   }
 
+  heartbeats.Start();
+
   if (absl::Status http_started = http_frontend.Start(); !http_started.ok()) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    heartbeats.Stop();
     return Fail(StrCat(std::string(http_started.message()),
                        " (in use, or not an address of this machine); set HTTP_PORT or "
                        "--http-port"));
@@ -220,6 +225,7 @@ int Run(int argc, char** argv) {
   http_frontend.Stop();
   (*cluster)->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  heartbeats.Stop();
   scheduler.join();
   liveness.join();
   gateway.Stop();

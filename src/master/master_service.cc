@@ -57,15 +57,6 @@ grpc::Status MasterServiceImpl::RegisterWorker(grpc::ServerContext*, const v1::W
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* MasterServiceImpl::SendHeartbeat(grpc::CallbackServerContext* context,
-                                                           const v1::Heartbeat* request,
-                                                           v1::HeartbeatAck* response) {
-  Beat(*request, response);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
-}
-
 void MasterServiceImpl::Beat(const v1::Heartbeat& request, v1::HeartbeatAck* response) {
   HeartbeatInput beat;
   beat.worker_id = request.worker_id();

@@ -67,14 +67,33 @@ class FakeMaster final : public v1::MasterService::Service {
   grpc::Status SendHeartbeat(grpc::ServerContext*, const v1::Heartbeat* hb,
                              v1::HeartbeatAck* ack) override {
     std::lock_guard<std::mutex> lock(mu_);
-    heartbeats_.push_back({*hb, std::chrono::steady_clock::now()});
-    if (reject_heartbeats_) {
-      ack->set_message("worker " + hb->worker_id() + " is not registered");
-    } else {
-      ack->set_success(true);
-      for (const std::string& id : unknown_tasks_) ack->add_unknown_task_ids(id);
+    Answer(*hb, 0, ack);
+    return grpc::Status::OK;
+  }
+  grpc::Status StreamHeartbeats(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::HeartbeatAck, v1::Heartbeat>* stream) override {
+    int number;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!streams_enabled_) {  // as a master older than the stream answers
+        return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method");
+      }
+      number = ++streams_opened_;
     }
-    cv_.notify_all();
+    v1::Heartbeat hb;
+    for (int carried = 1; stream->Read(&hb); ++carried) {
+      v1::HeartbeatAck ack;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (break_stream_after_ > 0 && carried > break_stream_after_) {
+          break_stream_after_ = 0;  // this heartbeat is lost with the stream
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection reset");
+        }
+        Answer(hb, number, &ack);
+      }
+      if (!stream->Write(ack)) break;
+    }
     return grpc::Status::OK;
   }
   grpc::Status ReportTaskCompletion(grpc::ServerContext*, const v1::TaskResult* result,
@@ -119,6 +138,7 @@ class FakeMaster final : public v1::MasterService::Service {
   struct ReceivedHeartbeat {
     v1::Heartbeat hb;
     std::chrono::steady_clock::time_point at;
+    int stream;  // which heartbeat stream carried it (1, 2, ...); 0: a SendHeartbeat call
   };
   std::mutex mu_;
   std::condition_variable cv_;
@@ -129,8 +149,22 @@ class FakeMaster final : public v1::MasterService::Service {
   int failing_reports_ = 0;
   bool reject_heartbeats_ = false;
   std::vector<std::string> unknown_tasks_;
+  bool streams_enabled_ = true;  // false: StreamHeartbeats is UNIMPLEMENTED
+  int streams_opened_ = 0;
+  int break_stream_after_ = 0;  // > 0: the stream breaks after carrying this many, once
 
  private:
+  void Answer(const v1::Heartbeat& hb, int stream, v1::HeartbeatAck* ack) {
+    heartbeats_.push_back({hb, std::chrono::steady_clock::now(), stream});
+    if (reject_heartbeats_) {
+      ack->set_message("worker " + hb.worker_id() + " is not registered");
+    } else {
+      ack->set_success(true);
+      for (const std::string& id : unknown_tasks_) ack->add_unknown_task_ids(id);
+    }
+    cv_.notify_all();
+  }
+
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };
@@ -438,6 +472,40 @@ TEST_F(AgentTest, HeartbeatsArriveAtTheIntervalWithTheRunningTasks) {
   ASSERT_EQ(hb.running_tasks_size(), 1);
   EXPECT_EQ(hb.running_tasks(0).status(), "running");
   EXPECT_GT(hb.running_tasks(0).started_at_ms(), 0);
+  // Every one of them on the one heartbeat stream.
+  EXPECT_EQ(master_.streams_opened_, 1);
+  for (const auto& h : hbs) EXPECT_EQ(h.stream, 1);
+}
+
+TEST_F(AgentTest, ABrokenHeartbeatStreamIsReplacedForTheSameHeartbeat) {
+  {
+    std::lock_guard<std::mutex> lock(master_.mu_);
+    master_.break_stream_after_ = 2;
+  }
+  StartAgent();
+  ASSERT_TRUE(master_.WaitFor(
+      [&] { return master_.heartbeats_.size() >= 4 && master_.heartbeats_.back().stream == 2; },
+      3s));
+  std::lock_guard<std::mutex> lock(master_.mu_);
+  const auto& hbs = master_.heartbeats_;
+  EXPECT_EQ(hbs[0].stream, 1);
+  EXPECT_EQ(hbs[1].stream, 1);
+  EXPECT_EQ(hbs[2].stream, 2);
+  // The heartbeat the broken stream lost went on the new stream at once, not an interval
+  // (200 ms) later.
+  EXPECT_LT(hbs[2].at - hbs[1].at, 350ms);
+}
+
+TEST_F(AgentTest, AMasterWithoutHeartbeatStreamsGetsEachHeartbeatAsACall) {
+  {
+    std::lock_guard<std::mutex> lock(master_.mu_);
+    master_.streams_enabled_ = false;
+  }
+  StartAgent();
+  ASSERT_TRUE(master_.WaitFor([&] { return master_.heartbeats_.size() >= 3; }, 3s));
+  std::lock_guard<std::mutex> lock(master_.mu_);
+  EXPECT_EQ(master_.streams_opened_, 0);
+  for (const auto& h : master_.heartbeats_) EXPECT_EQ(h.stream, 0);
 }
 
 TEST_F(AgentTest, ReportsAreRetriedUntilTheMasterTakesThem) {

@@ -69,14 +69,49 @@ bool MasterSession::Register(const MasterLink::Target& target) {
   return true;
 }
 
+grpc::Status MasterSession::StreamBeat(const MasterLink::Target& target,
+                                       const v1::Heartbeat& beat, v1::HeartbeatAck* ack,
+                                       std::chrono::system_clock::time_point deadline) {
+  const bool reused = stream_ != nullptr;  // (a stream is kept only while it works)
+  if (!reused) stream_ = std::make_unique<HeartbeatStream>(*target.stub);
+  grpc::Status status = stream_->Exchange(beat, ack, deadline);
+  if (status.ok()) return status;
+  stream_.reset();
+  // A stream that worked before and broke since (the master restarted, the connection
+  // dropped): the heartbeat goes on a new one at once. One that timed out has used the time.
+  if (!reused || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return status;
+  stream_ = std::make_unique<HeartbeatStream>(*target.stub);
+  status = stream_->Exchange(beat, ack, deadline);
+  if (!status.ok()) stream_.reset();
+  return status;
+}
+
 void MasterSession::Heartbeat(const MasterLink::Target& target) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::min(options_.rpc_timeout,
-                            std::max(options_.heartbeat_interval * 2,
-                                     std::chrono::milliseconds(1000))));
+  if (stream_generation_ != target.generation) {  // another master, or registered anew
+    stream_.reset();
+    stream_generation_ = target.generation;
+    unary_heartbeats_ = false;
+  }
+  const auto deadline =
+      std::chrono::system_clock::now() +
+      std::min(options_.rpc_timeout,
+               std::max(options_.heartbeat_interval * 2, std::chrono::milliseconds(1000)));
+  const v1::Heartbeat beat = hooks_.heartbeat();
   v1::HeartbeatAck ack;
-  const grpc::Status status = target.stub->SendHeartbeat(&ctx, hooks_.heartbeat(), &ack);
+  grpc::Status status;
+  if (!unary_heartbeats_) {
+    status = StreamBeat(target, beat, &ack, deadline);
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      LogLine(StrCat("master ", target.address,
+                     " has no heartbeat stream; sending each heartbeat as a call of its own"));
+      unary_heartbeats_ = true;
+    }
+  }
+  if (unary_heartbeats_) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    status = target.stub->SendHeartbeat(&ctx, beat, &ack);
+  }
   if (!status.ok()) {
     if (!heartbeat_failing_) {
       LogLine(StrCat("heartbeat to master ", target.address,

@@ -1,6 +1,12 @@
 // MasterSession: the CloudAI worker's side of its relationship with the master, on one
 // thread: register (RegisterWorker) whenever the link points at a new master, then send a
-// heartbeat (SendHeartbeat) every interval.
+// heartbeat every interval.
+//
+// Heartbeats go on one long-lived stream (StreamHeartbeats, see heartbeat_stream.h), opened
+// after registering and kept while it works. A stream that breaks (the master restarted,
+// the connection dropped) is replaced at once by a new one for the same heartbeat; a master
+// that answers UNIMPLEMENTED (older than the stream) gets unary SendHeartbeat calls until
+// the link changes.
 //
 // Registration is retried with exponential backoff until the master accepts it or a newer
 // MasterRegister arrives (the link's generation changes: register there at once). Refusals
@@ -17,12 +23,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cloudai/v1/cluster.pb.h"
+#include "worker/agent/heartbeat_stream.h"
 #include "worker/agent/master_link.h"
 
 namespace cloudai::worker {
@@ -62,6 +70,10 @@ class MasterSession {
   bool WaitUntil(std::chrono::steady_clock::time_point deadline);
   bool Register(const MasterLink::Target& target);
   void Heartbeat(const MasterLink::Target& target);
+  // Sends `beat` on the heartbeat stream to `target`, opening one if there is none, and once
+  // more on a new stream when the one that had worked has broken since.
+  grpc::Status StreamBeat(const MasterLink::Target& target, const v1::Heartbeat& beat,
+                          v1::HeartbeatAck* ack, std::chrono::system_clock::time_point deadline);
 
   const SessionOptions options_;
   MasterLink& link_;
@@ -73,6 +85,11 @@ class MasterSession {
   bool registered_ = false;
   uint64_t registered_generation_ = 0;
   bool heartbeat_failing_ = false;
+  // The heartbeat stream, and the link generation it (or the lack of one) belongs to; the
+  // session's thread alone touches these.
+  std::unique_ptr<HeartbeatStream> stream_;
+  uint64_t stream_generation_ = 0;
+  bool unary_heartbeats_ = false;  // the master has no heartbeat stream
   std::thread thread_;
 };
 
