@@ -43,10 +43,6 @@ inline double CpuSeconds(pid_t pid) {
 // worker does (StreamHeartbeats), or one unary call each (SendHeartbeat, for older workers).
 enum class Transport { kStream, kUnary };
 
-inline const char* TransportName(Transport transport) {
-  return transport == Transport::kStream ? "stream" : "unary";
-}
-
 // The master's worker-facing service: here the simulated workers are. They share
 // `connections` connections to the master (real workers have one each; the master's work
 // per heartbeat does not depend on how many it reads from).

@@ -72,22 +72,21 @@ bool MasterSession::Register(const MasterLink::Target& target) {
 grpc::Status MasterSession::StreamBeat(const MasterLink::Target& target,
                                        const v1::Heartbeat& beat, v1::HeartbeatAck* ack,
                                        std::chrono::system_clock::time_point deadline) {
-  const bool reused = stream_ != nullptr;  // (a stream is kept only while it works)
-  if (!reused) stream_ = std::make_unique<HeartbeatStream>(*target.stub);
-  grpc::Status status = stream_->Exchange(beat, ack, deadline);
-  if (status.ok()) return status;
-  stream_.reset();
-  // A stream that worked before and broke since (the master restarted, the connection
-  // dropped): the heartbeat goes on a new one at once. One that timed out has used the time.
-  if (!reused || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return status;
-  stream_ = std::make_unique<HeartbeatStream>(*target.stub);
-  status = stream_->Exchange(beat, ack, deadline);
-  if (!status.ok()) stream_.reset();
-  return status;
+  while (true) {
+    const bool reused = stream_ != nullptr;  // (a stream is kept only while it works)
+    if (!reused) stream_ = std::make_unique<HeartbeatStream>(*target.stub);
+    const grpc::Status status = stream_->Exchange(beat, ack, deadline);
+    if (status.ok()) return status;
+    stream_.reset();
+    // A stream that worked before and broke since (the master restarted, the connection
+    // dropped): the heartbeat goes on a new one at once. One that timed out has used the
+    // time, and a new one that failed is the answer.
+    if (!reused || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return status;
+  }
 }
 
 void MasterSession::Heartbeat(const MasterLink::Target& target) {
-  if (stream_generation_ != target.generation) {  // another master, or registered anew
+  if (stream_generation_ != target.generation) {  // a MasterRegister pointed the link anew
     stream_.reset();
     stream_generation_ = target.generation;
     unary_heartbeats_ = false;
