@@ -86,8 +86,7 @@ class HeartbeatLoad {
     v1::Heartbeat beat;
     v1::HeartbeatAck ack;
     grpc::Status status;
-    std::atomic<bool> busy{false};  // a heartbeat is in flight
-    bool open = false;              // the stream has started
+    std::atomic<bool> busy{false};  // a heartbeat is in flight (or the stream is starting)
   };
 
   void OpenStreams() {
@@ -130,7 +129,6 @@ class HeartbeatLoad {
       Worker& w = workers_[bits >> 2];
       switch (static_cast<Op>(bits & 3)) {
         case kStart:
-          w.open = ok;
           w.busy = false;
           opened_.fetch_add(1);
           if (!ok) Die("cannot open a heartbeat stream");
