@@ -175,6 +175,7 @@ int main(int argc, char** argv) {
                 {"--clients", &flags.clients},
                 {"--seconds", &flags.seconds},
                 {"--slots", &flags.slots}},
+       .texts = {},
        .switches = {{"--keep", &flags.keep}}},
       "cloudai-bench-alloc [--workers N] [--clients N] [--seconds N] [--slots N] [--keep]");
   if (flags.workers < 1 || flags.clients < 1 || flags.seconds < 1 || flags.slots < 1) {
